@@ -1,0 +1,98 @@
+/**
+ * Types shared by the chunking core and its adapters. All positions inside the core are UTF-16 code
+ * unit indexes into a JavaScript string (`…16` suffix); records carry code points (`char_*`) and UTF-8
+ * bytes (`byte_*`) as DESIGN.md requires.
+ */
+
+/** A document's tokens with the span of each token in UTF-16 code units of the tokenized string. */
+export interface Encoding {
+  /** Token ids, without special tokens. */
+  readonly ids: Int32Array;
+  /** `start16[i]`: UTF-16 index of the first code unit covered by token i. Non-decreasing. */
+  readonly start16: Int32Array;
+  /** `end16[i]`: UTF-16 index one past the last code unit covered by token i. */
+  readonly end16: Int32Array;
+}
+
+/**
+ * The one thing the core needs from a tokenizer. Implementations live outside the core
+ * (`@chunkline/tokenizers`), so the core has no I/O and no model library.
+ */
+export interface Tokenizer {
+  /** Model id recorded on every chunk, e.g. `bert-base-uncased`. */
+  readonly id: string;
+  /** Stable hash of the tokenizer's definition (tokenizer.json); part of the chunker fingerprint. */
+  readonly fingerprint: string;
+  /** Tokenizes `text` once, without special tokens, with per-token spans. */
+  encode(text: string): Encoding;
+  /** Number of tokens of `text` tokenized alone, without special tokens. */
+  count(text: string): number;
+}
+
+/** A document to chunk (the RawDocument record, camelCased for code). */
+export interface DocumentInput {
+  readonly docId: string;
+  /** `null` or absent: the chunker uses a hash of `text`. */
+  readonly version?: string | null;
+  readonly text: string;
+  /** `text/plain` (default) or `text/markdown` (heading-aware splitting). */
+  readonly contentType?: string;
+  readonly source?: string | null;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** Chunk record v1, field names exactly as in DESIGN.md and schemas/. */
+export interface ChunkRecord {
+  chunk_id: string;
+  doc_id: string;
+  doc_version: string;
+  chunk_index: number;
+  chunk_count: number;
+  /** Exact substring of the document text. */
+  text: string;
+  /** Unicode code point index of the first character (inclusive). */
+  char_start: number;
+  /** Unicode code point index one past the last character. */
+  char_end: number;
+  /** UTF-8 byte index of the first byte (inclusive). */
+  byte_start: number;
+  /** UTF-8 byte index one past the last byte. */
+  byte_end: number;
+  /** Index of the first document token inside the chunk. */
+  token_start: number;
+  /** One past the last document token inside the chunk. */
+  token_end: number;
+  /** Tokens of `text` tokenized alone, without special tokens. */
+  num_tokens: number;
+  /** Tokens at the start of this chunk that repeat the end of the previous chunk. */
+  overlap_tokens: number;
+  strategy: Strategy;
+  heading_path: string[];
+  tokenizer: string;
+  chunker_fingerprint: string;
+  source: string | null;
+  content_type: string;
+  metadata: Record<string, string>;
+}
+
+/** DocumentManifest record v1. */
+export interface DocumentManifest {
+  doc_id: string;
+  doc_version: string;
+  chunk_ids: string[];
+  chunk_count: number;
+  total_tokens: number;
+  deleted: boolean;
+  chunker_fingerprint: string;
+}
+
+/** Chunking strategies. `whole` is what either strategy reports for a document that fits in one chunk. */
+export type Strategy = 'window' | 'semantic' | 'whole';
+
+/** The result of chunking one document. */
+export interface ChunkedDocument {
+  readonly chunks: ChunkRecord[];
+  readonly manifest: DocumentManifest;
+  /** Graphemes whose own token count is over the cap (each became its own chunk; see DESIGN G2). */
+  readonly overCapGraphemes: number;
+}
