@@ -1,0 +1,230 @@
+/**
+ * Command-line parsing for `chunkline`: the commander program, and the compilation of the `chunk`
+ * command's raw options into a frozen, validated {@link CompiledChunkOptions}.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_TOKENIZER } from '@chunkline/tokenizers';
+import type { TextSink } from './io.js';
+
+/** Strategies the `chunk` command accepts (`whole` is an outcome, not a choice). */
+export const STRATEGIES = ['semantic', 'window'] as const;
+export type ChunkStrategyName = (typeof STRATEGIES)[number];
+
+/** Defaults of the `chunk` command; `--help` prints them. */
+export const CHUNK_DEFAULTS = Object.freeze({
+  tokenizer: DEFAULT_TOKENIZER,
+  strategy: 'semantic' as ChunkStrategyName,
+  maxTokens: 512,
+  overlapTokens: 0,
+  reservedTokens: 2,
+});
+
+/** Message for `--out *.avro` until the record contract (packages/records) exists. */
+export const AVRO_NOT_YET_MESSAGE = 'Avro output arrives with the record-contract issue; use .jsonl';
+
+/** Options of `chunkline chunk` as the user gives them. Every field except `out` is optional. */
+export interface ChunkCommandOptions {
+  /** Tokenizer id (`bert-base-uncased`, `qwen3`) or a directory with tokenizer.json. @default 'bert-base-uncased' */
+  tokenizer?: string;
+  /** @default 'semantic' */
+  strategy?: ChunkStrategyName;
+  /** Hard cap in tokens per chunk, reserved special tokens included. @default 512 */
+  maxTokens?: number;
+  /** Tokens each chunk repeats from the end of the previous one. @default 0 */
+  overlap?: number;
+  /** Special tokens the embedding model adds (e.g. [CLS] and [SEP]). @default 2 */
+  reserved?: number;
+  /** Output file for Chunk records (`.jsonl`). */
+  out: string;
+  /** Output file for DocumentManifest records (`.jsonl`); none when absent. */
+  manifests?: string;
+  /** Check the guarantees G1–G7 on every document. @default false */
+  verify?: boolean;
+  /** No progress bar. @default false */
+  quiet?: boolean;
+}
+
+/** The `chunk` command's options with defaults filled in and rules checked. Frozen. */
+export interface CompiledChunkOptions {
+  /** Files and folders exactly as given on the command line, in that order. */
+  readonly paths: readonly string[];
+  readonly tokenizer: string;
+  readonly strategy: ChunkStrategyName;
+  readonly maxTokens: number;
+  readonly overlapTokens: number;
+  readonly reservedTokens: number;
+  readonly outPath: string;
+  /** `null`: manifests are not written. */
+  readonly manifestsPath: string | null;
+  readonly verify: boolean;
+  readonly quiet: boolean;
+}
+
+/** A command line that cannot run; `main` prints the message and exits with 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** What parsing a command line produced: a command to run, or an exit code (help, usage error). */
+export type ParsedCommandLine =
+  | { readonly kind: 'chunk'; readonly options: CompiledChunkOptions }
+  | { readonly kind: 'exit'; readonly exitCode: number };
+
+/** Exit code for usage errors (bad flags, bad values), as most Unix tools use it. */
+export const EXIT_USAGE = 2;
+
+/**
+ * Checks the shape of the output paths. Throws {@link UsageError}.
+ * Output format is chosen by extension, so an unknown extension is an error rather than a guess.
+ */
+function checkOutputPath(flag: string, file: string): void {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.avro') throw new UsageError(AVRO_NOT_YET_MESSAGE);
+  if (ext !== '.jsonl') {
+    throw new UsageError(`${flag} ${JSON.stringify(file)}: the file name must end in .jsonl`);
+  }
+}
+
+/**
+ * Fills in defaults, checks rules that span options, and freezes the result.
+ * Rules about token sizes that the core owns (overlap vs. cap) are left to `createChunker`,
+ * which throws a `ChunkingError` with its own message.
+ */
+export function compileChunkOptions(
+  paths: readonly string[],
+  options: ChunkCommandOptions,
+): CompiledChunkOptions {
+  if (paths.length === 0) throw new UsageError('give at least one file or folder to chunk');
+  checkOutputPath('--out', options.out);
+  const manifestsPath = options.manifests ?? null;
+  if (manifestsPath !== null) {
+    checkOutputPath('--manifests', manifestsPath);
+    if (path.resolve(manifestsPath) === path.resolve(options.out)) {
+      throw new UsageError('--manifests must name a different file than --out');
+    }
+  }
+  return Object.freeze({
+    paths: Object.freeze([...paths]),
+    tokenizer: options.tokenizer ?? CHUNK_DEFAULTS.tokenizer,
+    strategy: options.strategy ?? CHUNK_DEFAULTS.strategy,
+    maxTokens: options.maxTokens ?? CHUNK_DEFAULTS.maxTokens,
+    overlapTokens: options.overlap ?? CHUNK_DEFAULTS.overlapTokens,
+    reservedTokens: options.reserved ?? CHUNK_DEFAULTS.reservedTokens,
+    outPath: options.out,
+    manifestsPath,
+    verify: options.verify ?? false,
+    quiet: options.quiet ?? false,
+  });
+}
+
+/** commander argument parser for integers ≥ 0; commander names the flag in its error message. */
+export function parseNonNegativeInteger(value: string): number {
+  // Digits only: Number() alone would accept '', ' 1', '1e3', '0x10'.
+  if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError('expected an integer >= 0.');
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('the number is too large.');
+  return n;
+}
+
+function packageVersion(): string {
+  // services/cli/package.json, from src/ (tests) and dist/ (the built binary) alike.
+  const require = createRequire(import.meta.url);
+  const pkg = require('../package.json') as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+}
+
+/**
+ * Builds the `chunkline` program. It never calls `process.exit` and writes only to `io`: parse
+ * errors and help become a {@link CommanderError} (see {@link parseCommandLine}).
+ * `onChunk` receives the `chunk` command's arguments when that command is parsed.
+ */
+export function buildProgram(
+  io: { readonly stdout: TextSink; readonly stderr: TextSink },
+  onChunk: (paths: string[], options: ChunkCommandOptions) => void,
+): Command {
+  const program = new Command('chunkline')
+    .description('Split documents into chunks that fit an embedding model, with exact offsets.')
+    .version(packageVersion())
+    // Set before .command(): subcommands copy these settings when they are created.
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .showHelpAfterError('(add --help for usage)');
+
+  program
+    .command('chunk')
+    .description(
+      'Chunk files and folders (recursively, sorted by path, skipping dotfiles) into Chunk records.\n' +
+        'doc_id and source are the path as given, joined with the path inside a given folder.\n' +
+        'Exit code: 0 ok, 1 some files failed (each is named on stderr), 2 usage error.',
+    )
+    .argument('<paths...>', 'files and folders to chunk')
+    .addOption(
+      new Option('--tokenizer <name|dir>', 'tokenizer id (bert-base-uncased, qwen3) or a directory with tokenizer.json').default(
+        CHUNK_DEFAULTS.tokenizer,
+      ),
+    )
+    .addOption(
+      new Option('--strategy <name>', 'how to cut: at structure (semantic) or in fixed token windows')
+        .choices(STRATEGIES)
+        .default(CHUNK_DEFAULTS.strategy),
+    )
+    .addOption(
+      new Option('--max-tokens <n>', 'hard cap of tokens per chunk, reserved special tokens included')
+        .argParser(parseNonNegativeInteger)
+        .default(CHUNK_DEFAULTS.maxTokens),
+    )
+    .addOption(
+      new Option('--overlap <n>', 'tokens each chunk repeats from the end of the previous chunk')
+        .argParser(parseNonNegativeInteger)
+        .default(CHUNK_DEFAULTS.overlapTokens),
+    )
+    .addOption(
+      new Option('--reserved <n>', 'special tokens the model adds to each chunk (e.g. [CLS] [SEP])')
+        .argParser(parseNonNegativeInteger)
+        .default(CHUNK_DEFAULTS.reservedTokens),
+    )
+    .requiredOption('--out <file.jsonl>', 'write Chunk records here, one JSON object per line (required)')
+    .option('--manifests <file.jsonl>', 'also write DocumentManifest records here, one per line (default: not written)')
+    .option('--verify', 'check the chunking guarantees on every document; a violation fails that file', false)
+    .option('--quiet', 'no progress bar (it is shown only when stderr is a terminal)', false)
+    .action((paths: string[], options: ChunkCommandOptions) => {
+      onChunk(paths, options);
+    });
+
+  return program;
+}
+
+/**
+ * Parses `argv` (the arguments after `node main.js`). Help, version and usage errors are written to
+ * `io` and returned as an exit code; a valid `chunk` command line is returned compiled.
+ */
+export function parseCommandLine(
+  argv: readonly string[],
+  io: { readonly stdout: TextSink; readonly stderr: TextSink },
+): ParsedCommandLine {
+  let parsed: ParsedCommandLine | undefined;
+  const program = buildProgram(io, (paths, options) => {
+    parsed = { kind: 'chunk', options: compileChunkOptions(paths, options) };
+  });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`error: ${err.message}\n`);
+      return { kind: 'exit', exitCode: EXIT_USAGE };
+    }
+    if (err instanceof CommanderError) {
+      // Help and --version exit 0; commander has already written every message.
+      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version';
+      return { kind: 'exit', exitCode: ok ? 0 : EXIT_USAGE };
+    }
+    throw err;
+  }
+  // No command: commander printed help and threw above; this is only a fallback.
+  return parsed ?? { kind: 'exit', exitCode: EXIT_USAGE };
+}

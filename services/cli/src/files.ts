@@ -1,0 +1,190 @@
+/**
+ * Finding the input files (walking folders in a deterministic order) and reading them as UTF-8 text.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+/** One file to chunk. */
+export interface InputFile {
+  /**
+   * `doc_id` and `source` of the document: the path as given on the command line, joined with the
+   * file's path inside a given folder, with forward slashes (`path.posix.join`).
+   */
+  readonly docId: string;
+  /** Where to read it on this machine. */
+  readonly fsPath: string;
+}
+
+/** A path that is not chunked, and why. */
+export interface PathNote {
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** What {@link listInputFiles} found. */
+export interface InputListing {
+  /** Files to chunk, in output order. */
+  readonly files: InputFile[];
+  /** Paths that could not be listed or read (each one fails the run: exit code 1). */
+  readonly failures: PathNote[];
+  /** Paths skipped on purpose (the output files, duplicates, symlinked folders); not failures. */
+  readonly skipped: PathNote[];
+}
+
+/** Options of {@link listInputFiles}. */
+export interface ListOptions {
+  /** Absolute paths never to read as input (the output files of this run). */
+  readonly exclude?: ReadonlySet<string>;
+}
+
+/** A path with the platform's separators replaced by `/` (a no-op on POSIX). */
+function toPosix(p: string): string {
+  return path.sep === '/' ? p : p.split(path.sep).join('/');
+}
+
+/** Code point order (equal to UTF-8 byte order), so the order does not depend on locale or UTF-16. */
+function compareCodePoints(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function errorReason(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // Node's fs messages already name the path; keep only the code and its meaning.
+    if (typeof code === 'string') return err.message.replace(/, \w+ '.*'$/s, '');
+    return err.message;
+  }
+  return String(err);
+}
+
+/**
+ * Walks `dir` and returns the paths of its files relative to it (with `/`), skipping dotfiles and
+ * dot-folders. Symlinks to files are followed; symlinks to folders are not (that could loop).
+ */
+async function walkFolder(
+  dir: string,
+  failures: PathNote[],
+  skipped: PathNote[],
+  displayRoot: string,
+): Promise<string[]> {
+  const out: string[] = [];
+  const pending: string[] = [''];
+  for (let rel = pending.pop(); rel !== undefined; rel = pending.pop()) {
+    const abs = path.join(dir, rel);
+    const display = rel === '' ? displayRoot : path.posix.join(displayRoot, toPosix(rel));
+    let entries;
+    try {
+      entries = await readdir(abs, { withFileTypes: true });
+    } catch (err) {
+      failures.push({ path: display, reason: `cannot list folder: ${errorReason(err)}` });
+      continue;
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const childRel = rel === '' ? entry.name : path.join(rel, entry.name);
+      const childDisplay = path.posix.join(displayRoot, toPosix(childRel));
+      if (entry.isDirectory()) {
+        pending.push(childRel);
+      } else if (entry.isFile()) {
+        out.push(toPosix(childRel));
+      } else if (entry.isSymbolicLink()) {
+        try {
+          const target = await stat(path.join(dir, childRel));
+          if (target.isFile()) out.push(toPosix(childRel));
+          else if (target.isDirectory()) skipped.push({ path: childDisplay, reason: 'symlinked folder, not followed' });
+          else failures.push({ path: childDisplay, reason: 'not a regular file' });
+        } catch (err) {
+          failures.push({ path: childDisplay, reason: `broken symlink: ${errorReason(err)}` });
+        }
+      } else {
+        failures.push({ path: childDisplay, reason: 'not a regular file' });
+      }
+    }
+  }
+  return out.sort(compareCodePoints);
+}
+
+/**
+ * Expands the command-line paths into files: a file stays itself (even a dotfile, since the user named
+ * it); a folder becomes its files, recursively, sorted by path in code point order. The command-line
+ * order is kept between paths. A document id seen twice is chunked once.
+ */
+export async function listInputFiles(paths: readonly string[], options: ListOptions = {}): Promise<InputListing> {
+  const exclude = options.exclude ?? new Set<string>();
+  const files: InputFile[] = [];
+  const failures: PathNote[] = [];
+  const skipped: PathNote[] = [];
+  const seen = new Set<string>();
+
+  const add = (docId: string, fsPath: string): void => {
+    if (exclude.has(path.resolve(fsPath))) {
+      skipped.push({ path: docId, reason: 'it is an output file of this run' });
+    } else if (seen.has(docId)) {
+      skipped.push({ path: docId, reason: 'given more than once; chunked once' });
+    } else {
+      seen.add(docId);
+      files.push({ docId, fsPath });
+    }
+  };
+
+  for (const given of paths) {
+    let info;
+    try {
+      info = await stat(given);
+    } catch (err) {
+      failures.push({ path: given, reason: errorReason(err) });
+      continue;
+    }
+    const givenPosix = toPosix(given);
+    if (info.isDirectory()) {
+      for (const rel of await walkFolder(given, failures, skipped, givenPosix)) {
+        add(path.posix.join(givenPosix, rel), path.join(given, rel));
+      }
+    } else if (info.isFile()) {
+      add(givenPosix, given);
+    } else {
+      failures.push({ path: given, reason: 'not a regular file or folder' });
+    }
+  }
+  return { files, failures, skipped };
+}
+
+/** How many leading bytes are searched for a NUL to tell binary files from text. */
+export const BINARY_SNIFF_BYTES = 8192;
+
+/** A file read as text, or the reason it cannot be. */
+export type ReadResult =
+  | { readonly ok: true; readonly text: string; readonly byteLength: number }
+  | { readonly ok: false; readonly reason: string; readonly byteLength: number };
+
+/**
+ * Reads a file as the document text DESIGN.md defines: its UTF-8 content decoded by a fatal
+ * `TextDecoder`, which drops a leading byte-order mark, so offsets count from after it. Files with a
+ * NUL byte in their first {@link BINARY_SNIFF_BYTES} bytes are refused as binary.
+ */
+export async function readTextFile(fsPath: string): Promise<ReadResult> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(fsPath);
+  } catch (err) {
+    return { ok: false, reason: `cannot read: ${errorReason(err)}`, byteLength: 0 };
+  }
+  if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
+    return { ok: false, reason: `binary file (NUL byte in the first ${BINARY_SNIFF_BYTES} bytes), skipped`, byteLength: bytes.length };
+  }
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return { ok: true, text, byteLength: bytes.length };
+  } catch (err) {
+    // The decoder throws a TypeError with this code for malformed input; anything else (a string
+    // over V8's length limit, say) keeps its own message.
+    const invalid = (err as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA';
+    return { ok: false, reason: invalid ? 'not valid UTF-8' : errorReason(err), byteLength: bytes.length };
+  }
+}
+
+/** `text/markdown` for `.md` and `.markdown` files (any case), `text/plain` for everything else. */
+export function contentTypeOf(docId: string): string {
+  const ext = path.posix.extname(docId).toLowerCase();
+  return ext === '.md' || ext === '.markdown' ? 'text/markdown' : 'text/plain';
+}

@@ -1,0 +1,68 @@
+/**
+ * A JSON Lines file written as a stream, with backpressure, that appears at its final path only when
+ * it is complete: records go to a hidden temporary file beside it, renamed over the target on
+ * {@link JsonlFileWriter.commit}. A crash or a fatal error never leaves a half-written file that looks
+ * like a finished one.
+ */
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+
+/** Bytes buffered before `write` waits for the disk (the stream's high-water mark). */
+const BUFFER_BYTES = 1 << 20;
+
+export class JsonlFileWriter {
+  /** Set by the stream's 'error' event; every later call rethrows it. */
+  private failure: Error | undefined;
+  private closed = false;
+
+  private constructor(
+    /** The file the user asked for. */
+    readonly finalPath: string,
+    private readonly tempPath: string,
+    private readonly stream: WriteStream,
+  ) {
+    // A permanent listener, so an error while nobody awaits is kept rather than crashing the process.
+    stream.on('error', (err) => {
+      this.failure ??= err;
+    });
+  }
+
+  /** Creates the temporary file next to `finalPath`; rejects if it cannot be created. */
+  static async open(finalPath: string): Promise<JsonlFileWriter> {
+    // A dotfile: folder walks skip it, so a rerun over the same folder never reads it as input.
+    const tempPath = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.partial`);
+    const stream = createWriteStream(tempPath, { highWaterMark: BUFFER_BYTES });
+    await once(stream, 'ready'); // rejects with the open error (ENOENT, EACCES…)
+    return new JsonlFileWriter(finalPath, tempPath, stream);
+  }
+
+  /** Appends one record as a line of JSON (key order as in `record`); waits when the buffer is full. */
+  async write(record: unknown): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!this.stream.write(`${JSON.stringify(record)}\n`)) {
+      // once() rejects if 'error' is emitted while waiting, so this cannot hang on a dead stream.
+      await once(this.stream, 'drain');
+    }
+  }
+
+  /** Flushes, closes, and moves the file to its final path. */
+  async commit(): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.closed = true;
+    this.stream.end();
+    await finished(this.stream);
+    await rename(this.tempPath, this.finalPath);
+  }
+
+  /** Discards the temporary file. Safe to call after a failure, and more than once. */
+  async abort(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.stream.destroy();
+    }
+    await rm(this.tempPath, { force: true });
+  }
+}
