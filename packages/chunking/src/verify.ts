@@ -1,0 +1,103 @@
+/**
+ * Checks a chunked document against guarantees G1–G6 of DESIGN.md, independently of how the chunks
+ * were made: it re-tokenizes every chunk alone and the document once. Used by the property tests, by
+ * `chunkline chunk --verify` and by the benchmark. G7 (determinism) needs two runs; see the tests.
+ */
+import { isGraphemeBoundary } from './text.js';
+import type { ChunkedDocument, DocumentInput, Tokenizer } from './types.js';
+
+/** Limits the chunks were made with. */
+export interface VerifyLimits {
+  readonly maxTokens: number;
+  readonly reservedTokens: number;
+  readonly overlapTokens: number;
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+function isSingleGrapheme(s: string): boolean {
+  if (s.length > 256) return false;
+  let n = 0;
+  for (const _ of graphemes.segment(s)) if (++n > 1) return false;
+  return n === 1;
+}
+
+/** Returns the violations found, empty when the guarantees hold. */
+export function verifyChunks(
+  tokenizer: Tokenizer,
+  doc: DocumentInput,
+  result: ChunkedDocument,
+  limits: VerifyLimits,
+): string[] {
+  const out: string[] = [];
+  const text = doc.text;
+  const cps = Array.from(text);
+  // UTF-16 index of each code point index, and UTF-8 byte index.
+  const at16 = new Int32Array(cps.length + 1);
+  const at8 = new Int32Array(cps.length + 1);
+  for (let i = 0; i < cps.length; i++) {
+    const cp = cps[i] ?? '';
+    at16[i + 1] = (at16[i] ?? 0) + cp.length;
+    at8[i + 1] = (at8[i] ?? 0) + Buffer.byteLength(cp, 'utf8');
+  }
+  const bytes = Buffer.from(text, 'utf8');
+  const enc = tokenizer.encode(text);
+  const budget = limits.maxTokens - limits.reservedTokens;
+  const covered = new Uint8Array(text.length);
+  const chunks = result.chunks;
+  chunks.forEach((c, k) => {
+    const where = `chunk ${k} [${c.char_start}, ${c.char_end})`;
+    // G1: exact text, in code points and in bytes.
+    if (cps.slice(c.char_start, c.char_end).join('') !== c.text) out.push(`${where}: G1 text is not the document's code points`);
+    if (!bytes.subarray(c.byte_start, c.byte_end).equals(Buffer.from(c.text, 'utf8'))) out.push(`${where}: G1 bytes differ`);
+    if (at8[c.char_start] !== c.byte_start || at8[c.char_end] !== c.byte_end) out.push(`${where}: G1 byte offsets disagree with code points`);
+    const s16 = at16[c.char_start] ?? 0;
+    const e16 = at16[c.char_end] ?? 0;
+    for (let i = s16; i < e16; i++) covered[i] = 1;
+    // G2: hard cap, measured alone.
+    const alone = tokenizer.count(c.text);
+    if (alone !== c.num_tokens) out.push(`${where}: G2 num_tokens ${c.num_tokens} but the text alone has ${alone}`);
+    if (alone + limits.reservedTokens > limits.maxTokens && !isSingleGrapheme(c.text)) {
+      out.push(`${where}: G2 ${alone} tokens + ${limits.reservedTokens} reserved > ${limits.maxTokens}`);
+    }
+    // G4: token span = the document tokens inside the chunk.
+    let t0 = 0;
+    while (t0 < enc.ids.length && (enc.start16[t0] ?? 0) < s16) t0++;
+    let t1 = t0;
+    while (t1 < enc.ids.length && (enc.end16[t1] ?? 0) <= e16 && (enc.start16[t1] ?? 0) < e16) t1++;
+    if (c.token_start !== t0 || c.token_end !== t1) out.push(`${where}: G4 tokens [${c.token_start}, ${c.token_end}) but inside are [${t0}, ${t1})`);
+    // G5: overlap.
+    if (c.overlap_tokens > limits.overlapTokens) out.push(`${where}: G5 overlap ${c.overlap_tokens} > ${limits.overlapTokens}`);
+    if (c.overlap_tokens > budget) out.push(`${where}: G5 overlap over the budget`);
+    // G6: cuts on grapheme boundaries.
+    if (!isGraphemeBoundary(text, s16) || !isGraphemeBoundary(text, e16)) out.push(`${where}: G6 cut inside a grapheme`);
+    if (k > 0) {
+      const p = chunks[k - 1];
+      if (p !== undefined) {
+        // G3: order; without overlap, no overlap.
+        if (c.char_start <= p.char_start) out.push(`${where}: G3 not ordered by char_start`);
+        if (c.overlap_tokens === 0 && c.char_start < p.char_end) out.push(`${where}: G3 overlaps the previous chunk without overlap tokens`);
+        if (c.token_start !== p.token_end - c.overlap_tokens) {
+          out.push(`${where}: G4 token_start ${c.token_start} != previous token_end ${p.token_end} - overlap ${c.overlap_tokens}`);
+        }
+      }
+    }
+  });
+  // G3: every non-whitespace character is in some chunk.
+  for (let i = 0; i < text.length; i++) {
+    if (covered[i] === 0 && !/\s/.test(text[i] ?? '')) {
+      out.push(`G3 character ${JSON.stringify(text[i])} at UTF-16 index ${i} is in no chunk`);
+      break;
+    }
+  }
+  // G4: concatenating token spans minus overlaps gives the whole sequence.
+  if (chunks.length > 0) {
+    const first = chunks[0];
+    const last = chunks[chunks.length - 1];
+    if (first?.token_start !== 0 || last?.token_end !== enc.ids.length) {
+      out.push(`G4 chunks cover tokens [${first?.token_start}, ${last?.token_end}) of ${enc.ids.length}`);
+    }
+  }
+  if (result.manifest.chunk_count !== chunks.length) out.push('manifest chunk_count differs from the chunks');
+  return out;
+}
