@@ -8,6 +8,10 @@
  * (G2), because a text tokenized alone may not split like it did inside the document.
  */
 import { graphemeFloor } from './text.js';
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/** How far the grapheme fallback looks ahead, in UTF-16 code units. */
+const GRAPHEME_FALLBACK_WINDOW = 2048;
 import type { Encoding, Tokenizer } from './types.js';
 
 /** A chosen chunk: UTF-16 span, overlap with the previous chunk in tokens, exact own token count. */
@@ -108,6 +112,33 @@ export class DocEngine {
     return len;
   }
 
+  /**
+   * When no cut that is both a token and a grapheme boundary fits (a byte-level token spanning several
+   * characters), the hard cap wins: cut at the last grapheme boundary that fits, even inside a token.
+   * A token cut this way lies in neither chunk's token span. A single grapheme over the cap becomes its
+   * own chunk (the G2 exception) and is counted.
+   */
+  private graphemeFallback(pos: number, b: number): [end: number, num: number] {
+    const to = Math.min(b, pos + GRAPHEME_FALLBACK_WINDOW);
+    const bounds: number[] = [];
+    for (const seg of graphemes.segment(this.text.slice(pos, to))) {
+      if (seg.index > 0) bounds.push(pos + seg.index);
+    }
+    if (to === b) bounds.push(b);
+    if (bounds.length === 0) bounds.push(this.cutCeil(pos));
+    let lo = -1;
+    let hi = bounds.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.count(pos, bounds[mid] ?? b) <= this.budget) lo = mid;
+      else hi = mid - 1;
+    }
+    const end = bounds[Math.max(0, lo)] ?? b;
+    const num = this.count(pos, end);
+    if (num > this.budget) this.overCapGraphemes++;
+    return [end, num];
+  }
+
   /** Records a chunk. */
   push(start: number, end: number, overlapTokens: number, numTokens: number): void {
     this.spans.push({ start, end, overlapTokens, numTokens });
@@ -134,12 +165,7 @@ export class DocEngine {
         j = Math.max(i, Math.min(j, this.firstTokenAtOrAfter(end)) - Math.max(1, Math.ceil(over / 2)));
         end = j <= i ? pos : this.cutFloor(this.enc.start16[j] ?? pos);
       }
-      if (end <= pos) {
-        // A single grapheme whose own tokens are over the cap: it becomes its own chunk (G2 exception).
-        end = Math.min(b, this.cutCeil(pos));
-        num = this.count(pos, end);
-        if (num > this.budget) this.overCapGraphemes++;
-      }
+      if (end <= pos) [end, num] = this.graphemeFallback(pos, b);
       this.push(pos, end, overlapTokens, num);
       if (end >= b) break;
       // Next window: start `overlap` tokens back, on a cut point, never at or before `pos`.
@@ -149,9 +175,11 @@ export class DocEngine {
         const jEnd = this.firstTokenAtOrAfter(end);
         for (let m = Math.max(this.firstTokenAtOrAfter(pos) + 1, jEnd - overlap); m < jEnd; m++) {
           const c = this.enc.start16[m] ?? end;
-          if (c > pos && c < end && this.cutFloor(c) === c) {
+          if (c <= pos || c >= end || this.cutFloor(c) !== c) continue;
+          const t = this.tokensIn(c, end);
+          if (t <= overlap) {
             next = c;
-            overlapTokens = this.tokensIn(c, end);
+            overlapTokens = t;
             break;
           }
         }

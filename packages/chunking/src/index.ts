@@ -4,7 +4,12 @@
  */
 export type * from './types.js';
 export { createChunker, MARKDOWN, type Chunker } from './chunker.js';
-export { compileChunkerOptions, type ChunkerOptions, type CompiledChunkerOptions, type StrategyName } from './options.js';
+export {
+  compileChunkerOptions,
+  type ChunkerOptions,
+  type CompiledChunkerOptions,
+  type StrategyName,
+} from './options.js';
 export { ChunkingError, isChunkingError, type ChunkingErrorCode } from './errors.js';
 export { verifyChunks, type VerifyLimits } from './verify.js';
 export { textVersion, chunkId } from './ids.js';

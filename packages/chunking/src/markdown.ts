@@ -33,7 +33,13 @@ export function outlineMarkdown(text: string): MarkdownOutline {
     const line = text.slice(pos, nl);
     const f = FENCE.exec(line);
     if (fence !== null) {
-      if (f !== null && f[1] !== undefined && f[1][0] === fence.marker[0] && f[1].length >= fence.marker.length && line.trim() === f[1]) {
+      if (
+        f !== null &&
+        f[1] !== undefined &&
+        f[1][0] === fence.marker[0] &&
+        f[1].length >= fence.marker.length &&
+        line.trim() === f[1]
+      ) {
         fences.push([fence.start, Math.min(text.length, nl + 1)]);
         fence = null;
       }

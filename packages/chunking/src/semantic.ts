@@ -11,9 +11,8 @@ import type { DocEngine } from './engine.js';
 import type { MarkdownOutline } from './markdown.js';
 import { sentenceBoundaries } from './text.js';
 
-/** Structural levels below the Markdown sections. */
+/** Structural levels below the Markdown sections (LINE = 7 is the one left over in `boundaries`). */
 const PARAGRAPH = 6;
-const LINE = 7;
 const SENTENCE = 8;
 const WORD = 9;
 const GRAPHEME = 10;
@@ -117,7 +116,8 @@ export class SemanticSplitter {
       // Largest j with the estimate inside the budget (the estimate grows with j).
       let lo = i + 1;
       let hi = last;
-      if (eng.tokensIn(a, edges[lo] ?? a) > eng.budget) lo = i; // even one unit is too big
+      if (eng.tokensIn(a, edges[lo] ?? a) > eng.budget)
+        lo = i; // even one unit is too big
       else {
         while (lo < hi) {
           const mid = (lo + hi + 1) >>> 1;

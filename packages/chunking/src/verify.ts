@@ -17,9 +17,8 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 function isSingleGrapheme(s: string): boolean {
   if (s.length > 256) return false;
-  let n = 0;
-  for (const _ of graphemes.segment(s)) if (++n > 1) return false;
-  return n === 1;
+  const it = graphemes.segment(s)[Symbol.iterator]();
+  return !it.next().done && it.next().done === true;
 }
 
 /** Returns the violations found, empty when the guarantees hold. */
@@ -48,9 +47,12 @@ export function verifyChunks(
   chunks.forEach((c, k) => {
     const where = `chunk ${k} [${c.char_start}, ${c.char_end})`;
     // G1: exact text, in code points and in bytes.
-    if (cps.slice(c.char_start, c.char_end).join('') !== c.text) out.push(`${where}: G1 text is not the document's code points`);
-    if (!bytes.subarray(c.byte_start, c.byte_end).equals(Buffer.from(c.text, 'utf8'))) out.push(`${where}: G1 bytes differ`);
-    if (at8[c.char_start] !== c.byte_start || at8[c.char_end] !== c.byte_end) out.push(`${where}: G1 byte offsets disagree with code points`);
+    if (cps.slice(c.char_start, c.char_end).join('') !== c.text)
+      out.push(`${where}: G1 text is not the document's code points`);
+    if (!bytes.subarray(c.byte_start, c.byte_end).equals(Buffer.from(c.text, 'utf8')))
+      out.push(`${where}: G1 bytes differ`);
+    if (at8[c.char_start] !== c.byte_start || at8[c.char_end] !== c.byte_end)
+      out.push(`${where}: G1 byte offsets disagree with code points`);
     const s16 = at16[c.char_start] ?? 0;
     const e16 = at16[c.char_end] ?? 0;
     for (let i = s16; i < e16; i++) covered[i] = 1;
@@ -65,20 +67,34 @@ export function verifyChunks(
     while (t0 < enc.ids.length && (enc.start16[t0] ?? 0) < s16) t0++;
     let t1 = t0;
     while (t1 < enc.ids.length && (enc.end16[t1] ?? 0) <= e16 && (enc.start16[t1] ?? 0) < e16) t1++;
-    if (c.token_start !== t0 || c.token_end !== t1) out.push(`${where}: G4 tokens [${c.token_start}, ${c.token_end}) but inside are [${t0}, ${t1})`);
+    if (c.token_start !== t0 || c.token_end !== t1)
+      out.push(`${where}: G4 tokens [${c.token_start}, ${c.token_end}) but inside are [${t0}, ${t1})`);
     // G5: overlap.
-    if (c.overlap_tokens > limits.overlapTokens) out.push(`${where}: G5 overlap ${c.overlap_tokens} > ${limits.overlapTokens}`);
+    if (c.overlap_tokens > limits.overlapTokens)
+      out.push(`${where}: G5 overlap ${c.overlap_tokens} > ${limits.overlapTokens}`);
     if (c.overlap_tokens > budget) out.push(`${where}: G5 overlap over the budget`);
     // G6: cuts on grapheme boundaries.
-    if (!isGraphemeBoundary(text, s16) || !isGraphemeBoundary(text, e16)) out.push(`${where}: G6 cut inside a grapheme`);
+    if (!isGraphemeBoundary(text, s16) || !isGraphemeBoundary(text, e16))
+      out.push(`${where}: G6 cut inside a grapheme`);
     if (k > 0) {
       const p = chunks[k - 1];
       if (p !== undefined) {
         // G3: order; without overlap, no overlap.
         if (c.char_start <= p.char_start) out.push(`${where}: G3 not ordered by char_start`);
-        if (c.overlap_tokens === 0 && c.char_start < p.char_end) out.push(`${where}: G3 overlaps the previous chunk without overlap tokens`);
-        if (c.token_start !== p.token_end - c.overlap_tokens) {
-          out.push(`${where}: G4 token_start ${c.token_start} != previous token_end ${p.token_end} - overlap ${c.overlap_tokens}`);
+        if (c.overlap_tokens === 0 && c.char_start < p.char_end)
+          out.push(`${where}: G3 overlaps the previous chunk without overlap tokens`);
+        // A gap is allowed only for tokens cut by the hard-cap fallback (they straddle the cut).
+        const gapStraddles = (): boolean => {
+          if (c.token_start < p.token_end - c.overlap_tokens) return false;
+          for (let t = p.token_end; t < c.token_start; t++) {
+            if (!((enc.start16[t] ?? 0) < s16 && (enc.end16[t] ?? 0) > s16)) return false;
+          }
+          return c.overlap_tokens === 0;
+        };
+        if (c.token_start !== p.token_end - c.overlap_tokens && !gapStraddles()) {
+          out.push(
+            `${where}: G4 token_start ${c.token_start} != previous token_end ${p.token_end} - overlap ${c.overlap_tokens}`,
+          );
         }
       }
     }

@@ -120,7 +120,11 @@ export class AlignedEncoder {
   private readonly unitCache = new Map<string, UnitNorm>();
   private readonly hasAddedTokens: boolean;
 
-  constructor(lib: LibraryPipeline, tokenizerJson: { model?: { type?: string }; pre_tokenizer?: unknown }, where: string) {
+  constructor(
+    lib: LibraryPipeline,
+    tokenizerJson: { model?: { type?: string }; pre_tokenizer?: unknown },
+    where: string,
+  ) {
     this.lib = lib;
     const modelType = tokenizerJson.model?.type ?? '';
     const byteLevel = hasByteLevel(tokenizerJson.pre_tokenizer);
@@ -141,7 +145,10 @@ export class AlignedEncoder {
     }
     const bl = findByteLevel(tokenizerJson.pre_tokenizer);
     if (bl?.add_prefix_space === true) {
-      throw new TokenizerLoadError('UNSUPPORTED', `${where}: ByteLevel add_prefix_space=true is not supported for offsets`);
+      throw new TokenizerLoadError(
+        'UNSUPPORTED',
+        `${where}: ByteLevel add_prefix_space=true is not supported for offsets`,
+      );
     }
     this.prefix = lib.model.config.continuing_subword_prefix ?? '';
     this.unk = lib.model.unk_token;
@@ -232,15 +239,39 @@ export class AlignedEncoder {
   private normalizeUnit(u: string, norm: (s: string) => string): UnitNorm {
     const n = norm(u);
     if (n === u || (n.length === u.length && isPrintableAscii(u))) return { n, relStart: null, relEnd: null };
-    const byPoint = alignPieces(u, n, Array.from(u), norm);
-    if (byPoint !== null) return byPoint;
-    const byGroup = alignPieces(u, n, u.match(GROUP_RE) ?? [u], norm);
-    if (byGroup !== null) return byGroup;
-    // Context-dependent normalization (e.g. a final sigma): every character maps to the whole unit.
-    return { n, relStart: new Int32Array(n.length), relEnd: new Int32Array(n.length).fill(u.length) };
+    const relStart = new Int32Array(n.length);
+    const relEnd = new Int32Array(n.length);
+    // Character by character, then combining sequence by combining sequence; a sequence that only
+    // normalizes as a whole (composition, reordering) is mapped position by position, as Hugging
+    // Face's alignments do (a composed character points at the first character it came from).
+    if (alignPieces(Array.from(u), n, norm, relStart, relEnd, 0, 0) === n.length) return { n, relStart, relEnd };
+    let j = 0;
+    let k = 0;
+    for (const g of u.match(GROUP_RE) ?? [u]) {
+      const ng = norm(g);
+      if (!n.startsWith(ng, k)) {
+        k = -1;
+        break;
+      }
+      if (alignPieces(Array.from(g), ng, norm, relStart, relEnd, j, k) !== k + ng.length) {
+        alignPositionally(g, ng, relStart, relEnd, j, k);
+      }
+      j += g.length;
+      k += ng.length;
+    }
+    // Context-dependent rules (e.g. a final sigma): position by position over the whole unit.
+    if (k !== n.length) alignPositionally(u, n, relStart, relEnd, 0, 0);
+    return { n, relStart, relEnd };
   }
 
-  private encodeSection(text: string, from: number, to: number, section: number, ids: number[], spans: SpanBuffer): void {
+  private encodeSection(
+    text: string,
+    from: number,
+    to: number,
+    section: number,
+    ids: number[],
+    spans: SpanBuffer,
+  ): void {
     const { n, align } = this.normalize(text, from, to);
     if (n.length === 0) return;
     const subs = this.hasAddedTokens ? this.lib.splitter_normalized.split(n) : [n];
@@ -255,7 +286,8 @@ export class AlignedEncoder {
         spans.push(align.start[subStart] ?? from, align.end[subStart + sub.length - 1] ?? to);
         continue;
       }
-      const pretokens = this.lib.pre_tokenizer === null ? [sub] : this.lib.pre_tokenizer(sub, { section_index: section });
+      const pretokens =
+        this.lib.pre_tokenizer === null ? [sub] : this.lib.pre_tokenizer(sub, { section_index: section });
       if (this.kind === 'wordpiece') this.wordPiece(n, subStart, sub, pretokens, align, ids, spans);
       else this.byteLevel(n, subStart, sub, pretokens, align, ids, spans);
     }
@@ -265,7 +297,15 @@ export class AlignedEncoder {
     return this.lib.added_tokens_map.get(token)?.id ?? this.lib.model.tokens_to_ids.get(token) ?? this.unkId;
   }
 
-  private wordPiece(n: string, subStart: number, sub: string, pretokens: string[], align: SpanBuffer, ids: number[], spans: SpanBuffer): void {
+  private wordPiece(
+    n: string,
+    subStart: number,
+    sub: string,
+    pretokens: string[],
+    align: SpanBuffer,
+    ids: number[],
+    spans: SpanBuffer,
+  ): void {
     const model = this.lib.model;
     let cursor = 0;
     for (const pt of pretokens) {
@@ -282,7 +322,8 @@ export class AlignedEncoder {
       let off = 0;
       for (let k = 0; k < tokens.length; k++) {
         const tok = tokens[k] ?? '';
-        const len = k > 0 && this.prefix !== '' && tok.startsWith(this.prefix) ? tok.length - this.prefix.length : tok.length;
+        const len =
+          k > 0 && this.prefix !== '' && tok.startsWith(this.prefix) ? tok.length - this.prefix.length : tok.length;
         const s = q0 + off;
         off += len;
         ids.push(this.idOf(tok));
@@ -292,7 +333,15 @@ export class AlignedEncoder {
     }
   }
 
-  private byteLevel(n: string, subStart: number, sub: string, pretokens: string[], align: SpanBuffer, ids: number[], spans: SpanBuffer): void {
+  private byteLevel(
+    n: string,
+    subStart: number,
+    sub: string,
+    pretokens: string[],
+    align: SpanBuffer,
+    ids: number[],
+    spans: SpanBuffer,
+  ): void {
     const model = this.lib.model;
     let c = 0; // UTF-16 cursor in sub
     for (const pt of pretokens) {
@@ -351,15 +400,26 @@ function findByteLevel(config: unknown): { add_prefix_space?: boolean } | undefi
   return undefined;
 }
 
-/** Maps each normalized code unit to the piece it came from, if per-piece normalization reproduces `n`. */
-function alignPieces(u: string, n: string, pieces: string[], norm: (s: string) => string): UnitNorm | null {
-  const relStart = new Int32Array(n.length);
-  const relEnd = new Int32Array(n.length);
-  let j = 0; // position in u
-  let k = 0; // position in n
+/**
+ * Maps normalized code units to the piece they came from, piece by piece, writing at `k0` for pieces
+ * starting at `j0`. Returns the normalized length covered, or -1 when per-piece normalization does not
+ * reproduce `n`.
+ */
+function alignPieces(
+  pieces: string[],
+  n: string,
+  norm: (s: string) => string,
+  relStart: Int32Array,
+  relEnd: Int32Array,
+  j0: number,
+  k0: number,
+): number {
+  let j = j0;
+  let k = k0;
+  const limit = k0 + n.length;
   for (const p of pieces) {
     const np = norm(p);
-    if (k + np.length > n.length || n.startsWith(np, k) === false) return null;
+    if (k - k0 + np.length > n.length || !n.startsWith(np, k - k0)) return -1;
     for (let x = 0; x < np.length; x++) {
       relStart[k + x] = j;
       relEnd[k + x] = j + p.length;
@@ -367,7 +427,30 @@ function alignPieces(u: string, n: string, pieces: string[], norm: (s: string) =
     k += np.length;
     j += p.length;
   }
-  return k === n.length ? { n, relStart, relEnd } : null;
+  return k === limit ? k : -1;
+}
+
+/** Maps the i-th normalized code point of `n` to the min(i, last)-th code point of `u`. */
+function alignPositionally(u: string, n: string, relStart: Int32Array, relEnd: Int32Array, j0: number, k0: number): void {
+  const cps = Array.from(u);
+  const starts: number[] = [];
+  let j = j0;
+  for (const c of cps) {
+    starts.push(j);
+    j += c.length;
+  }
+  let i = 0;
+  for (let x = 0; x < n.length; ) {
+    const cp = n.codePointAt(x) ?? 0;
+    const width = cp > 0xffff ? 2 : 1;
+    const src = Math.min(i, cps.length - 1);
+    for (let w = 0; w < width; w++) {
+      relStart[k0 + x + w] = starts[src] ?? j0;
+      relEnd[k0 + x + w] = (starts[src] ?? j0) + (cps[src]?.length ?? 0);
+    }
+    x += width;
+    i++;
+  }
 }
 
 function alignmentError(pretoken: string, normalized: string): TokenizerLoadError {

@@ -73,7 +73,10 @@ export class HfTokenizer implements Tokenizer {
 function readJson(dir: string, file: string): { raw: Buffer; json: Record<string, unknown> } {
   const path = resolve(dir, file);
   if (!existsSync(path)) {
-    throw new TokenizerLoadError('MISSING_FILE', `tokenizer directory ${dir} has no ${file} (needs ${REQUIRED_FILES.join(' and ')})`);
+    throw new TokenizerLoadError(
+      'MISSING_FILE',
+      `tokenizer directory ${dir} has no ${file} (needs ${REQUIRED_FILES.join(' and ')})`,
+    );
   }
   const raw = readFileSync(path);
   try {
@@ -112,9 +115,13 @@ export async function loadTokenizer(nameOrDir: string = DEFAULT_TOKENIZER): Prom
   try {
     lib = new Cls(tj.json, tc.json);
   } catch (cause) {
-    throw new TokenizerLoadError('BAD_JSON', `${dir}: transformers.js rejected the tokenizer: ${(cause as Error).message}`, {
-      cause,
-    });
+    throw new TokenizerLoadError(
+      'BAD_JSON',
+      `${dir}: transformers.js rejected the tokenizer: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
   }
   const encoder = new AlignedEncoder(lib._tokenizer, tj.json as never, dir);
   const fingerprint = createHash('sha256').update(tj.raw).update(tc.raw).digest('hex').slice(0, 16);
