@@ -92,10 +92,7 @@ function checkOutputPath(flag: string, file: string): void {
  * Rules about token sizes that the core owns (overlap vs. cap) are left to `createChunker`,
  * which throws a `ChunkingError` with its own message.
  */
-export function compileChunkOptions(
-  paths: readonly string[],
-  options: ChunkCommandOptions,
-): CompiledChunkOptions {
+export function compileChunkOptions(paths: readonly string[], options: ChunkCommandOptions): CompiledChunkOptions {
   if (paths.length === 0) throw new UsageError('give at least one file or folder to chunk');
   checkOutputPath('--out', options.out);
   const manifestsPath = options.manifests ?? null;
@@ -164,9 +161,10 @@ export function buildProgram(
     )
     .argument('<paths...>', 'files and folders to chunk')
     .addOption(
-      new Option('--tokenizer <name|dir>', 'tokenizer id (bert-base-uncased, qwen3) or a directory with tokenizer.json').default(
-        CHUNK_DEFAULTS.tokenizer,
-      ),
+      new Option(
+        '--tokenizer <name|dir>',
+        'tokenizer id (bert-base-uncased, qwen3) or a directory with tokenizer.json',
+      ).default(CHUNK_DEFAULTS.tokenizer),
     )
     .addOption(
       new Option('--strategy <name>', 'how to cut: at structure (semantic) or in fixed token windows')

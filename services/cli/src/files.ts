@@ -170,7 +170,11 @@ export async function readTextFile(fsPath: string): Promise<ReadResult> {
     return { ok: false, reason: `cannot read: ${errorReason(err)}`, byteLength: 0 };
   }
   if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
-    return { ok: false, reason: `binary file (NUL byte in the first ${BINARY_SNIFF_BYTES} bytes), skipped`, byteLength: bytes.length };
+    return {
+      ok: false,
+      reason: `binary file (NUL byte in the first ${BINARY_SNIFF_BYTES} bytes), skipped`,
+      byteLength: bytes.length,
+    };
   }
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
