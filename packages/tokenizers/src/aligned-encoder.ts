@@ -430,7 +430,12 @@ function alignPieces(
   return k === limit ? k : -1;
 }
 
-/** Maps the i-th normalized code point of `n` to the min(i, last)-th code point of `u`. */
+/**
+ * Maps each normalized code point of `n` to the code point of `u` it came from, the way Hugging Face's
+ * alignments do for composition and reordering: a code point that is still there maps to itself; a new
+ * one (a composed character, a changed case) maps to the next unused original code point and consumes
+ * as many originals as its canonical decomposition has code points.
+ */
 function alignPositionally(u: string, n: string, relStart: Int32Array, relEnd: Int32Array, j0: number, k0: number): void {
   const cps = Array.from(u);
   const starts: number[] = [];
@@ -439,17 +444,18 @@ function alignPositionally(u: string, n: string, relStart: Int32Array, relEnd: I
     starts.push(j);
     j += c.length;
   }
-  let i = 0;
+  let p = 0;
   for (let x = 0; x < n.length; ) {
     const cp = n.codePointAt(x) ?? 0;
-    const width = cp > 0xffff ? 2 : 1;
-    const src = Math.min(i, cps.length - 1);
-    for (let w = 0; w < width; w++) {
+    const ch = String.fromCodePoint(cp);
+    const src = Math.min(p, cps.length - 1);
+    for (let w = 0; w < ch.length; w++) {
       relStart[k0 + x + w] = starts[src] ?? j0;
       relEnd[k0 + x + w] = (starts[src] ?? j0) + (cps[src]?.length ?? 0);
     }
-    x += width;
-    i++;
+    if (cps[p] === ch) p++;
+    else p += Math.max(1, Array.from(ch.normalize('NFD')).length);
+    x += ch.length;
   }
 }
 
