@@ -17,7 +17,10 @@ const limits = fc
     fc.record({
       maxTokens: fc.constant(l.maxTokens),
       reservedTokens: fc.constant(l.reservedTokens),
-      overlapTokens: fc.integer({ min: 0, max: Math.min(Math.floor(l.maxTokens / 2), l.maxTokens - l.reservedTokens - 1) }),
+      overlapTokens: fc.integer({
+        min: 0,
+        max: Math.min(Math.floor(l.maxTokens / 2), l.maxTokens - l.reservedTokens - 1),
+      }),
     }),
   );
 // Small caps matter most: bias half the runs to caps under 40.

@@ -50,7 +50,10 @@ function codePointIndex(text: string): Int32Array {
  * the same and the spans differ by one code point *inside one grapheme cluster*, where no chunk is ever
  * cut, so for these files spans are compared cluster by cluster.
  */
-const CLUSTER_LEVEL = new Set(['qwen3/adversarial/combining-marks.txt.json', 'qwen3/adversarial/huge-graphemes.txt.json']);
+const CLUSTER_LEVEL = new Set([
+  'qwen3/adversarial/combining-marks.txt.json',
+  'qwen3/adversarial/huge-graphemes.txt.json',
+]);
 
 /** Code point index → [start, end) code point span of its grapheme cluster. */
 function clusters(text: string): { start: Int32Array; end: Int32Array } {
@@ -99,7 +102,9 @@ describe.each(['bert-base-uncased', 'qwen3'])('goldens of %s', (name) => {
     }
     const firstDiff = offsets.findIndex((o, i) => snap(o) !== snap(golden.offsets[i]));
     expect(
-      firstDiff === -1 ? 'equal' : `token ${firstDiff}: ours ${JSON.stringify(offsets[firstDiff])} golden ${JSON.stringify(golden.offsets[firstDiff])}`,
+      firstDiff === -1
+        ? 'equal'
+        : `token ${firstDiff}: ours ${JSON.stringify(offsets[firstDiff])} golden ${JSON.stringify(golden.offsets[firstDiff])}`,
     ).toBe('equal');
   });
 });
