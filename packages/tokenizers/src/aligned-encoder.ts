@@ -436,7 +436,14 @@ function alignPieces(
  * one (a composed character, a changed case) maps to the next unused original code point and consumes
  * as many originals as its canonical decomposition has code points.
  */
-function alignPositionally(u: string, n: string, relStart: Int32Array, relEnd: Int32Array, j0: number, k0: number): void {
+function alignPositionally(
+  u: string,
+  n: string,
+  relStart: Int32Array,
+  relEnd: Int32Array,
+  j0: number,
+  k0: number,
+): void {
   const cps = Array.from(u);
   const starts: number[] = [];
   let j = j0;
@@ -445,7 +452,7 @@ function alignPositionally(u: string, n: string, relStart: Int32Array, relEnd: I
     j += c.length;
   }
   let p = 0;
-  for (let x = 0; x < n.length; ) {
+  for (let x = 0; x < n.length;) {
     const cp = n.codePointAt(x) ?? 0;
     const ch = String.fromCodePoint(cp);
     const src = Math.min(p, cps.length - 1);
