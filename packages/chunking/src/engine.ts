@@ -64,8 +64,12 @@ export class DocEngine {
     return Math.max(0, i1 - i0);
   }
 
-  /** Exact token count of text[a, b) tokenized alone. */
+  /** Exact token count of text[a, b) tokenized alone (the tokenizer's shortcut at clean cuts). */
   count(a: number, b: number): number {
+    if (this.tokenizer.countSpan !== undefined) {
+      const c = this.tokenizer.countSpan(this.text, this.enc, a, b, this.tokensIn(a, b));
+      if (c >= 0) return c;
+    }
     return this.tokenizer.count(this.text.slice(a, b));
   }
 

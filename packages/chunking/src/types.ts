@@ -12,6 +12,8 @@ export interface Encoding {
   readonly start16: Int32Array;
   /** `end16[i]`: UTF-16 index one past the last code unit covered by token i. */
   readonly end16: Int32Array;
+  /** `wordStart[i]` is 1 when token i is the first token of a pre-token (word), if the tokenizer knows. */
+  readonly wordStart?: Uint8Array;
 }
 
 /**
@@ -27,6 +29,13 @@ export interface Tokenizer {
   encode(text: string): Encoding;
   /** Number of tokens of `text` tokenized alone, without special tokens. */
   count(text: string): number;
+  /**
+   * Optional exact shortcut: the token count of `text[a, b)` tokenized alone when the tokenizer can
+   * prove it equals `inside` (the document tokens within [a, b)) because both cuts are clean (on a
+   * pre-token boundary next to whitespace, where its normalizer and pre-tokenizer are local); -1 when it
+   * cannot tell, and the caller re-tokenizes.
+   */
+  countSpan?(text: string, enc: Encoding, a: number, b: number, inside: number): number;
 }
 
 /** A document to chunk (the RawDocument record, camelCased for code). */

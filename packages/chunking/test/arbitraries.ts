@@ -29,6 +29,12 @@ export const HARD_FRAGMENTS: readonly string[] = [
   '| a | b |\n|---|---|\n| 1 | 2 |\n',
   '- item\n  - nested item\n',
   '[SEP]', // text that spells an added token
+  'x  1', // a whitespace run that byte-level regexes split before a digit
+  'a \t 2.5  ', // mixed whitespace before numbers
+  ' \u3000 ', // ideographic space
+  'end.  Next', // two spaces after a sentence
+  "it's — don't ", // contractions and a dash
+  'Σ ΟΔΟΣ.', // Greek capitals (final sigma context)
 ];
 
 /** Text assembled from hard fragments, random Unicode and plain words. */

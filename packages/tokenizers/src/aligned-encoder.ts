@@ -40,6 +40,49 @@ export interface LibraryPipeline {
 
 type ModelKind = 'wordpiece' | 'bytelevel-bpe';
 
+/**
+ * How local the pre-tokenizer is, which decides when a chunk's own token count can be read off the
+ * document's tokens (see {@link AlignedEncoder.countSpan}):
+ * - `bert`: BertPreTokenizer splits at whitespace (dropped) and punctuation; every pre-token boundary
+ *   is a clean restart.
+ * - `regex`: byte-level pre-tokenizers whose split regexes look neither behind nor more than one
+ *   character ahead (`(?!\S)`, as in GPT-2, Llama 3 and Qwen): matching restarts identically at a
+ *   pre-token boundary, and only a trailing whitespace run can split differently at a chunk's end.
+ * - `none`: anything else; every chunk is re-tokenized.
+ */
+type Locality = 'bert' | 'regex' | 'none';
+
+function isWs(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c === 32 || (c >= 9 && c <= 13)) return true;
+  return c > 127 && /\s/.test(text[i] ?? '');
+}
+
+function regexIsLocal(source: string): boolean {
+  const rest = source.replaceAll('(?!\\S)', '').replaceAll('(?i:', '(?:').replaceAll('(?:', '(');
+  return !rest.includes('(?') && !/(^|[^\\])[$^]/.test(rest.replace(/\[[^\]]*\]/g, ''));
+}
+
+function localityOf(kind: ModelKind, pre: unknown): Locality {
+  const c = pre as {
+    type?: string;
+    pretokenizers?: unknown[];
+    pattern?: { Regex?: string };
+    behavior?: string;
+    invert?: boolean;
+    use_regex?: boolean;
+  } | null;
+  if (c === null || typeof c !== 'object') return 'none';
+  if (kind === 'wordpiece') return c.type === 'BertPreTokenizer' ? 'bert' : 'none';
+  const parts = c.type === 'Sequence' ? (c.pretokenizers ?? []) : [c];
+  for (const p of parts as (typeof c)[]) {
+    if (p?.type === 'ByteLevel') continue;
+    if (p?.type !== 'Split' || p.invert === true || p.behavior !== 'Isolated') return 'none';
+    if (typeof p.pattern?.Regex !== 'string' || !regexIsLocal(p.pattern.Regex)) return 'none';
+  }
+  return 'regex';
+}
+
 interface UnitNorm {
   /** Normalized unit. */
   readonly n: string;
@@ -119,6 +162,7 @@ export class AlignedEncoder {
   private readonly unkId: number;
   private readonly unitCache = new Map<string, UnitNorm>();
   private readonly hasAddedTokens: boolean;
+  private readonly locality: Locality;
 
   constructor(
     lib: LibraryPipeline,
@@ -154,6 +198,29 @@ export class AlignedEncoder {
     this.unk = lib.model.unk_token;
     this.unkId = lib.model.unk_token_id ?? -1;
     this.hasAddedTokens = lib.added_tokens.length > 0;
+    this.locality = localityOf(this.kind, tokenizerJson.pre_tokenizer);
+  }
+
+  /**
+   * The token count of text[a, b) tokenized alone, read off the document's encoding when both cuts
+   * are clean, else -1. A cut is clean at the document's edges, or next to whitespace (where every
+   * supported normalizer restarts) on a pre-token boundary that no token straddles. For regex
+   * pre-tokenizers a chunk ending in whitespace must end with one whole pre-token covering that
+   * whitespace: alone, `\s+(?!\S)` would otherwise join a run the document split ("x␠␠1").
+   */
+  countSpan(text: string, enc: Encoding, a: number, b: number, inside: number): number {
+    const words = enc.wordStart;
+    if (this.locality === 'none' || words === undefined) return -1;
+    if (!cleanCut(text, enc, words, a) || !cleanCut(text, enc, words, b)) return -1;
+    if (this.locality === 'regex' && b < text.length && isWs(text, b - 1)) {
+      if (isWs(text, b)) return -1;
+      let w = b - 1;
+      while (w > a && isWs(text, w - 1)) w--;
+      let i = lowerBound(enc.start16, b) - 1;
+      while (i >= 0 && words[i] !== 1) i--;
+      if (i < 0 || (enc.start16[i] ?? b) > w) return -1;
+    }
+    return inside;
   }
 
   /** Token count of `text` tokenized alone, straight from the library (no spans). */
@@ -164,6 +231,7 @@ export class AlignedEncoder {
   /** Encodes `text`: ids (no special tokens added) and UTF-16 spans into `text`. */
   encode(text: string): Encoding {
     const ids: number[] = [];
+    const words: number[] = [];
     const spans = new SpanBuffer(text.length >> 2);
     const pieces = this.hasAddedTokens ? this.lib.splitter_unnormalized.split(text) : [text];
     let pos = 0;
@@ -175,6 +243,7 @@ export class AlignedEncoder {
       const added = this.lib.added_tokens_map.get(piece);
       if (added !== undefined) {
         ids.push(added.id);
+        words.push(1);
         spans.push(start, start + piece.length);
         continue;
       }
@@ -185,13 +254,14 @@ export class AlignedEncoder {
       const next = i + 1 < pieces.length ? this.lib.added_tokens_map.get(pieces[i + 1] ?? '') : undefined;
       if (prev?.rstrip === true) from = start + (piece.length - piece.trimStart().length);
       if (next?.lstrip === true) to = start + piece.trimEnd().length;
-      if (from < to) this.encodeSection(text, from, to, i, ids, spans);
+      if (from < to) this.encodeSection(text, from, to, i, ids, words, spans);
     }
     const n = ids.length;
     return {
       ids: Int32Array.from(ids),
       start16: spans.start.slice(0, n),
       end16: spans.end.slice(0, n),
+      wordStart: Uint8Array.from(words),
     };
   }
 
@@ -270,6 +340,7 @@ export class AlignedEncoder {
     to: number,
     section: number,
     ids: number[],
+    words: number[],
     spans: SpanBuffer,
   ): void {
     const { n, align } = this.normalize(text, from, to);
@@ -283,13 +354,14 @@ export class AlignedEncoder {
       const added = this.lib.added_tokens_map.get(sub);
       if (added !== undefined) {
         ids.push(added.id);
+        words.push(1);
         spans.push(align.start[subStart] ?? from, align.end[subStart + sub.length - 1] ?? to);
         continue;
       }
       const pretokens =
         this.lib.pre_tokenizer === null ? [sub] : this.lib.pre_tokenizer(sub, { section_index: section });
-      if (this.kind === 'wordpiece') this.wordPiece(n, subStart, sub, pretokens, align, ids, spans);
-      else this.byteLevel(n, subStart, sub, pretokens, align, ids, spans);
+      if (this.kind === 'wordpiece') this.wordPiece(n, subStart, sub, pretokens, align, ids, words, spans);
+      else this.byteLevel(n, subStart, sub, pretokens, align, ids, words, spans);
     }
   }
 
@@ -304,6 +376,7 @@ export class AlignedEncoder {
     pretokens: string[],
     align: SpanBuffer,
     ids: number[],
+    words: number[],
     spans: SpanBuffer,
   ): void {
     const model = this.lib.model;
@@ -316,6 +389,7 @@ export class AlignedEncoder {
       const tokens = model([pt]);
       if (tokens.length === 1 && tokens[0] === this.unk && pt !== this.unk) {
         ids.push(this.unkId);
+        words.push(1);
         spans.push(align.start[q0] ?? 0, align.end[q0 + pt.length - 1] ?? 0);
         continue;
       }
@@ -327,6 +401,7 @@ export class AlignedEncoder {
         const s = q0 + off;
         off += len;
         ids.push(this.idOf(tok));
+        words.push(k === 0 ? 1 : 0);
         spans.push(align.start[s] ?? 0, align.end[Math.min(q0 + off, q0 + pt.length) - 1] ?? 0);
       }
       if (off !== pt.length) throw alignmentError(pt, n);
@@ -340,6 +415,7 @@ export class AlignedEncoder {
     pretokens: string[],
     align: SpanBuffer,
     ids: number[],
+    words: number[],
     spans: SpanBuffer,
   ): void {
     const model = this.lib.model;
@@ -351,6 +427,7 @@ export class AlignedEncoder {
       let ciBytes = 0; // bytes consumed before char ci (relative to the pre-token)
       let tb = 0; // bytes consumed by tokens
       for (const tok of tokens) {
+        words.push(tb === 0 ? 1 : 0);
         const b0 = tb;
         tb += tok.length;
         // advance to the char containing byte b0
@@ -385,6 +462,26 @@ export class AlignedEncoder {
       if (bytes !== pt.length || tb !== pt.length) throw alignmentError(pt, n);
     }
   }
+}
+
+function lowerBound(a: Int32Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[mid] ?? 0) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A document edge, or a pre-token boundary next to whitespace that no token straddles. */
+function cleanCut(text: string, enc: Encoding, words: Uint8Array, p: number): boolean {
+  if (p <= 0 || p >= text.length) return true;
+  if (!isWs(text, p - 1) && !isWs(text, p)) return false;
+  const i = lowerBound(enc.start16, p);
+  if (i > 0 && (enc.end16[i - 1] ?? 0) > p) return false;
+  return i >= words.length || words[i] === 1;
 }
 
 function findByteLevel(config: unknown): { add_prefix_space?: boolean } | undefined {

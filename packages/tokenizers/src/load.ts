@@ -59,6 +59,11 @@ export class HfTokenizer implements Tokenizer {
     return this.encoder.count(text);
   }
 
+  /** Exact count of text[a, b) alone from the document's encoding at clean cuts, else -1. */
+  countSpan(text: string, enc: Encoding, a: number, b: number, inside: number): number {
+    return this.encoder.countSpan(text, enc, a, b, inside);
+  }
+
   /** transformers.js's own `encode` without special tokens: the ids only, the speed baseline. */
   encodeBaseline(text: string): number[] {
     return this.lib.encode(text, { add_special_tokens: false });
