@@ -204,16 +204,18 @@ export class AlignedEncoder {
   /**
    * The token count of text[a, b) tokenized alone, read off the document's encoding when both cuts
    * are clean, else -1. A cut is clean at the document's edges, or next to whitespace (where every
-   * supported normalizer restarts) on a pre-token boundary that no token straddles. For regex
-   * pre-tokenizers a chunk ending in whitespace must end with one whole pre-token covering that
-   * whitespace: alone, `\s+(?!\S)` would otherwise join a run the document split ("x␠␠1").
+   * supported normalizer restarts) on a pre-token boundary that no token straddles. A regex
+   * pre-tokenizer restarts identically at a pre-token boundary (no look-behind); the one thing it reads
+   * past a cut is the look-ahead `(?!\S)`, which reads differently only when the chunk ends in
+   * whitespace followed by a non-space. Then the chunk must end with one whole pre-token covering that
+   * whitespace: alone, `\s+(?!\S)` would otherwise join a run the document split ("x␠␠1"). The
+   * count-span test checks this against re-tokenizing on random cuts.
    */
   countSpan(text: string, enc: Encoding, a: number, b: number, inside: number): number {
     const words = enc.wordStart;
     if (this.locality === 'none' || words === undefined) return -1;
     if (!cleanCut(text, enc, words, a) || !cleanCut(text, enc, words, b)) return -1;
-    if (this.locality === 'regex' && b < text.length && isWs(text, b - 1)) {
-      if (isWs(text, b)) return -1;
+    if (this.locality === 'regex' && b < text.length && isWs(text, b - 1) && !isWs(text, b)) {
       let w = b - 1;
       while (w > a && isWs(text, w - 1)) w--;
       let i = lowerBound(enc.start16, b) - 1;
