@@ -10,7 +10,6 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeRawDocument,
-  isRecordError,
   latestSchema,
   rawDocumentCodec,
   SchemaRegistryClient,

@@ -21,9 +21,6 @@ export const CHUNK_DEFAULTS = Object.freeze({
   reservedTokens: 2,
 });
 
-/** Message for `--out *.avro` until the record contract (packages/records) exists. */
-export const AVRO_NOT_YET_MESSAGE = 'Avro output arrives with the record-contract issue; use .jsonl';
-
 /** Options of `chunkline chunk` as the user gives them. Every field except `out` is optional. */
 export interface ChunkCommandOptions {
   /** Tokenizer id (`bert-base-uncased`, `qwen3`) or a directory with tokenizer.json. @default 'bert-base-uncased' */
@@ -36,9 +33,9 @@ export interface ChunkCommandOptions {
   overlap?: number;
   /** Special tokens the embedding model adds (e.g. [CLS] and [SEP]). @default 2 */
   reserved?: number;
-  /** Output file for Chunk records (`.jsonl`). */
+  /** Output file for Chunk records: `.jsonl` (JSON Lines) or `.avro` (Avro container file, deflate). */
   out: string;
-  /** Output file for DocumentManifest records (`.jsonl`); none when absent. */
+  /** Output file for DocumentManifest records (`.jsonl` or `.avro`); none when absent. */
   manifests?: string;
   /** Check the guarantees G1–G7 on every document. @default false */
   verify?: boolean;
@@ -70,6 +67,7 @@ export class UsageError extends Error {
 /** What parsing a command line produced: a command to run, or an exit code (help, usage error). */
 export type ParsedCommandLine =
   | { readonly kind: 'chunk'; readonly options: CompiledChunkOptions }
+  | { readonly kind: 'inspect'; readonly file: string }
   | { readonly kind: 'exit'; readonly exitCode: number };
 
 /** Exit code for usage errors (bad flags, bad values), as most Unix tools use it. */
@@ -81,9 +79,8 @@ export const EXIT_USAGE = 2;
  */
 function checkOutputPath(flag: string, file: string): void {
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.avro') throw new UsageError(AVRO_NOT_YET_MESSAGE);
-  if (ext !== '.jsonl') {
-    throw new UsageError(`${flag} ${JSON.stringify(file)}: the file name must end in .jsonl`);
+  if (ext !== '.jsonl' && ext !== '.avro') {
+    throw new UsageError(`${flag} ${JSON.stringify(file)}: the file name must end in .jsonl or .avro`);
   }
 }
 
@@ -140,6 +137,7 @@ function packageVersion(): string {
 export function buildProgram(
   io: { readonly stdout: TextSink; readonly stderr: TextSink },
   onChunk: (paths: string[], options: ChunkCommandOptions) => void,
+  onInspect: (file: string) => void = () => undefined,
 ): Command {
   const program = new Command('chunkline')
     .description('Split documents into chunks that fit an embedding model, with exact offsets.')
@@ -186,12 +184,29 @@ export function buildProgram(
         .argParser(parseNonNegativeInteger)
         .default(CHUNK_DEFAULTS.reservedTokens),
     )
-    .requiredOption('--out <file.jsonl>', 'write Chunk records here, one JSON object per line (required)')
-    .option('--manifests <file.jsonl>', 'also write DocumentManifest records here, one per line (default: not written)')
+    .requiredOption(
+      '--out <file>',
+      'write Chunk records here: FILE.jsonl (one JSON object a line) or FILE.avro (Avro container file, deflate) (required)',
+    )
+    .option(
+      '--manifests <file>',
+      'also write DocumentManifest records here, .jsonl or .avro by extension (default: not written)',
+    )
     .option('--verify', 'check the chunking guarantees on every document; a violation fails that file', false)
     .option('--quiet', 'no progress bar (it is shown only when stderr is a terminal)', false)
     .action((paths: string[], options: ChunkCommandOptions) => {
       onChunk(paths, options);
+    });
+
+  program
+    .command('inspect')
+    .description(
+      'Print the records of an Avro container file as JSON lines (like avro-tools tojson, with unions\n' +
+        'unwrapped: the same lines `chunk --out FILE.jsonl` writes). Exit code: 0 ok, 1 unreadable file.',
+    )
+    .argument('<file.avro>', 'an Avro container file written by chunkline (or any Avro writer)')
+    .action((file: string) => {
+      onInspect(file);
     });
 
   return program;
@@ -206,9 +221,15 @@ export function parseCommandLine(
   io: { readonly stdout: TextSink; readonly stderr: TextSink },
 ): ParsedCommandLine {
   let parsed: ParsedCommandLine | undefined;
-  const program = buildProgram(io, (paths, options) => {
-    parsed = { kind: 'chunk', options: compileChunkOptions(paths, options) };
-  });
+  const program = buildProgram(
+    io,
+    (paths, options) => {
+      parsed = { kind: 'chunk', options: compileChunkOptions(paths, options) };
+    },
+    (file) => {
+      parsed = { kind: 'inspect', file };
+    },
+  );
   try {
     program.parse([...argv], { from: 'user' });
   } catch (err) {

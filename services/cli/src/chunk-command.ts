@@ -10,7 +10,7 @@ import { isTokenizerLoadError, loadTokenizer } from '@chunkline/tokenizers';
 import { EXIT_USAGE, type CompiledChunkOptions } from './args.js';
 import { contentTypeOf, listInputFiles, readTextFile } from './files.js';
 import type { CliIo } from './io.js';
-import { JsonlFileWriter } from './jsonl-writer.js';
+import { openRecordWriter, type RecordFileWriter } from './avro-writer.js';
 import { createProgress, formatMbPerSecond, type Progress } from './progress.js';
 
 /** Exit code when some files failed (the others are still chunked and written). */
@@ -57,16 +57,16 @@ export function formatSummary(stats: ChunkRunStats, seconds: number): string {
 /** Opens --out and --manifests; on failure closes what was opened and returns the message. */
 async function openWriters(
   options: CompiledChunkOptions,
-): Promise<{ out: JsonlFileWriter; manifests: JsonlFileWriter | null } | { error: string }> {
-  let out: JsonlFileWriter;
+): Promise<{ out: RecordFileWriter; manifests: RecordFileWriter | null } | { error: string }> {
+  let out: RecordFileWriter;
   try {
-    out = await JsonlFileWriter.open(options.outPath);
+    out = await openRecordWriter(options.outPath, 'chunk');
   } catch (err) {
     return { error: `cannot write --out ${options.outPath}: ${messageOf(err)}` };
   }
   if (options.manifestsPath === null) return { out, manifests: null };
   try {
-    return { out, manifests: await JsonlFileWriter.open(options.manifestsPath) };
+    return { out, manifests: await openRecordWriter(options.manifestsPath, 'manifest') };
   } catch (err) {
     await out.abort();
     return { error: `cannot write --manifests ${options.manifestsPath}: ${messageOf(err)}` };

@@ -1,6 +1,7 @@
 /** The whole `chunkline` command as a function of argv and streams, so tests run it in-process. */
 import { parseCommandLine } from './args.js';
 import { runChunkCommand } from './chunk-command.js';
+import { runInspectCommand } from './inspect-command.js';
 import type { CliIo } from './io.js';
 
 /**
@@ -11,6 +12,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     const parsed = parseCommandLine(argv, io);
     if (parsed.kind === 'exit') return parsed.exitCode;
+    if (parsed.kind === 'inspect') return await runInspectCommand(parsed.file, io);
     return await runChunkCommand(parsed.options, io);
   } catch (err) {
     // A bug or an environment failure (disk full…): report it whole, with its stack.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AVRO_NOT_YET_MESSAGE, parseCommandLine, parseNonNegativeInteger } from '../src/args.js';
+import { parseCommandLine, parseNonNegativeInteger } from '../src/args.js';
 import { captureIo } from './helpers.js';
 
 describe('chunkline argument parsing', () => {
@@ -88,10 +88,15 @@ describe('chunkline argument parsing', () => {
     }
   });
 
-  it('refuses .avro output for now, and other extensions, with exit 2', () => {
+  it('takes .avro and .jsonl output and refuses other extensions with exit 2', () => {
     const avro = captureIo();
-    expect(parseCommandLine(['chunk', 'docs', '--out', 'chunks.avro'], avro.io)).toEqual({ kind: 'exit', exitCode: 2 });
-    expect(avro.stderr()).toContain(AVRO_NOT_YET_MESSAGE);
+    expect(
+      parseCommandLine(['chunk', 'docs', '--out', 'chunks.avro', '--manifests', 'm.jsonl'], avro.io),
+    ).toMatchObject({
+      kind: 'chunk',
+      options: { outPath: 'chunks.avro', manifestsPath: 'm.jsonl' },
+    });
+    expect(parseCommandLine(['inspect', 'chunks.avro'], avro.io)).toEqual({ kind: 'inspect', file: 'chunks.avro' });
     const csv = captureIo();
     expect(parseCommandLine(['chunk', 'docs', '--out', 'chunks.csv'], csv.io)).toEqual({ kind: 'exit', exitCode: 2 });
     expect(csv.stderr()).toContain('--out');
