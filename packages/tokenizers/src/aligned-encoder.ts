@@ -120,6 +120,21 @@ class SpanBuffer {
   }
 }
 
+/** Where encoding appends tokens: ids, pre-token starts, and UTF-16 spans. */
+class TokenSink {
+  readonly ids: number[] = [];
+  readonly words: number[] = [];
+  readonly spans: SpanBuffer;
+  constructor(capacity: number) {
+    this.spans = new SpanBuffer(capacity);
+  }
+  push(id: number, wordStart: boolean, start16: number, end16: number): void {
+    this.ids.push(id);
+    this.words.push(wordStart ? 1 : 0);
+    this.spans.push(start16, end16);
+  }
+}
+
 const UNIT_CACHE_LIMIT = 200_000;
 const UNIT_RE = /\s+|\S+/gu;
 const GROUP_RE = /\P{M}\p{M}*|\p{M}+/gu;
@@ -232,9 +247,7 @@ export class AlignedEncoder {
 
   /** Encodes `text`: ids (no special tokens added) and UTF-16 spans into `text`. */
   encode(text: string): Encoding {
-    const ids: number[] = [];
-    const words: number[] = [];
-    const spans = new SpanBuffer(text.length >> 2);
+    const out = new TokenSink(text.length >> 2);
     const pieces = this.hasAddedTokens ? this.lib.splitter_unnormalized.split(text) : [text];
     let pos = 0;
     for (let i = 0; i < pieces.length; i++) {
@@ -244,9 +257,7 @@ export class AlignedEncoder {
       if (piece.length === 0) continue;
       const added = this.lib.added_tokens_map.get(piece);
       if (added !== undefined) {
-        ids.push(added.id);
-        words.push(1);
-        spans.push(start, start + piece.length);
+        out.push(added.id, true, start, start + piece.length);
         continue;
       }
       // transformers.js trims text next to added tokens that have lstrip/rstrip.
@@ -256,14 +267,14 @@ export class AlignedEncoder {
       const next = i + 1 < pieces.length ? this.lib.added_tokens_map.get(pieces[i + 1] ?? '') : undefined;
       if (prev?.rstrip === true) from = start + (piece.length - piece.trimStart().length);
       if (next?.lstrip === true) to = start + piece.trimEnd().length;
-      if (from < to) this.encodeSection(text, from, to, i, ids, words, spans);
+      if (from < to) this.encodeSection(text, from, to, i, out);
     }
-    const n = ids.length;
+    const n = out.ids.length;
     return {
-      ids: Int32Array.from(ids),
-      start16: spans.start.slice(0, n),
-      end16: spans.end.slice(0, n),
-      wordStart: Uint8Array.from(words),
+      ids: Int32Array.from(out.ids),
+      start16: out.spans.start.slice(0, n),
+      end16: out.spans.end.slice(0, n),
+      wordStart: Uint8Array.from(out.words),
     };
   }
 
@@ -336,15 +347,7 @@ export class AlignedEncoder {
     return { n, relStart, relEnd };
   }
 
-  private encodeSection(
-    text: string,
-    from: number,
-    to: number,
-    section: number,
-    ids: number[],
-    words: number[],
-    spans: SpanBuffer,
-  ): void {
+  private encodeSection(text: string, from: number, to: number, section: number, out: TokenSink): void {
     const { n, align } = this.normalize(text, from, to);
     if (n.length === 0) return;
     const subs = this.hasAddedTokens ? this.lib.splitter_normalized.split(n) : [n];
@@ -355,15 +358,13 @@ export class AlignedEncoder {
       if (sub.length === 0) continue;
       const added = this.lib.added_tokens_map.get(sub);
       if (added !== undefined) {
-        ids.push(added.id);
-        words.push(1);
-        spans.push(align.start[subStart] ?? from, align.end[subStart + sub.length - 1] ?? to);
+        out.push(added.id, true, align.start[subStart] ?? from, align.end[subStart + sub.length - 1] ?? to);
         continue;
       }
       const pretokens =
         this.lib.pre_tokenizer === null ? [sub] : this.lib.pre_tokenizer(sub, { section_index: section });
-      if (this.kind === 'wordpiece') this.wordPiece(n, subStart, sub, pretokens, align, ids, words, spans);
-      else this.byteLevel(n, subStart, sub, pretokens, align, ids, words, spans);
+      if (this.kind === 'wordpiece') this.wordPiece(n, subStart, sub, pretokens, align, out);
+      else this.byteLevel(n, subStart, sub, pretokens, align, out);
     }
   }
 
@@ -377,9 +378,7 @@ export class AlignedEncoder {
     sub: string,
     pretokens: string[],
     align: SpanBuffer,
-    ids: number[],
-    words: number[],
-    spans: SpanBuffer,
+    out: TokenSink,
   ): void {
     const model = this.lib.model;
     let cursor = 0;
@@ -390,9 +389,7 @@ export class AlignedEncoder {
       const q0 = subStart + at;
       const tokens = model([pt]);
       if (tokens.length === 1 && tokens[0] === this.unk && pt !== this.unk) {
-        ids.push(this.unkId);
-        words.push(1);
-        spans.push(align.start[q0] ?? 0, align.end[q0 + pt.length - 1] ?? 0);
+        out.push(this.unkId, true, align.start[q0] ?? 0, align.end[q0 + pt.length - 1] ?? 0);
         continue;
       }
       let off = 0;
@@ -402,9 +399,7 @@ export class AlignedEncoder {
           k > 0 && this.prefix !== '' && tok.startsWith(this.prefix) ? tok.length - this.prefix.length : tok.length;
         const s = q0 + off;
         off += len;
-        ids.push(this.idOf(tok));
-        words.push(k === 0 ? 1 : 0);
-        spans.push(align.start[s] ?? 0, align.end[Math.min(q0 + off, q0 + pt.length) - 1] ?? 0);
+        out.push(this.idOf(tok), k === 0, align.start[s] ?? 0, align.end[Math.min(q0 + off, q0 + pt.length) - 1] ?? 0);
       }
       if (off !== pt.length) throw alignmentError(pt, n);
     }
@@ -416,9 +411,7 @@ export class AlignedEncoder {
     sub: string,
     pretokens: string[],
     align: SpanBuffer,
-    ids: number[],
-    words: number[],
-    spans: SpanBuffer,
+    out: TokenSink,
   ): void {
     const model = this.lib.model;
     let c = 0; // UTF-16 cursor in sub
@@ -429,7 +422,6 @@ export class AlignedEncoder {
       let ciBytes = 0; // bytes consumed before char ci (relative to the pre-token)
       let tb = 0; // bytes consumed by tokens
       for (const tok of tokens) {
-        words.push(tb === 0 ? 1 : 0);
         const b0 = tb;
         tb += tok.length;
         // advance to the char containing byte b0
@@ -450,8 +442,7 @@ export class AlignedEncoder {
           [eb, eu] = utf8At(sub, ej);
         }
         const e16 = ej + eu;
-        ids.push(this.idOf(tok));
-        spans.push(align.start[subStart + s16] ?? 0, align.end[subStart + e16 - 1] ?? 0);
+        out.push(this.idOf(tok), b0 === 0, align.start[subStart + s16] ?? 0, align.end[subStart + e16 - 1] ?? 0);
       }
       // advance c over the pre-token's bytes
       let bytes = 0;

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChunkRecord, DocumentManifest } from '@chunkline/chunking';
 import { runCli } from '../src/cli.js';
-import { CHUNK_KEYS, captureIo, readJsonl, sampleCorpus, tempDir, writeTree } from './helpers.js';
+import { FIELDS } from '@chunkline/records';
+import { captureIo, readJsonl, sampleCorpus, tempDir, writeTree } from './helpers.js';
 
 /** Runs `chunkline chunk ...args` in-process. */
 async function chunk(...args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
@@ -113,7 +114,7 @@ describe('chunkline chunk', () => {
     expect(run.stderr).toContain('given more than once');
     const records = await readJsonl<ChunkRecord>(out);
     for (const r of records) {
-      expect(Object.keys(r)).toEqual(CHUNK_KEYS);
+      expect(Object.keys(r)).toEqual(FIELDS.chunk);
       expect(r.source).toBe(r.doc_id);
       expect(r.content_type).toBe(/\.(md|markdown)$/.test(r.doc_id) ? 'text/markdown' : 'text/plain');
       expect(r.strategy === 'semantic' || r.strategy === 'whole').toBe(true);

@@ -45,31 +45,6 @@ export async function readJsonl<T = Record<string, unknown>>(file: string): Prom
     .map((line) => JSON.parse(line) as T);
 }
 
-/** The key order of a Chunk record, as in packages/chunking/src/types.ts. */
-export const CHUNK_KEYS = [
-  'chunk_id',
-  'doc_id',
-  'doc_version',
-  'chunk_index',
-  'chunk_count',
-  'text',
-  'char_start',
-  'char_end',
-  'byte_start',
-  'byte_end',
-  'token_start',
-  'token_end',
-  'num_tokens',
-  'overlap_tokens',
-  'strategy',
-  'heading_path',
-  'tokenizer',
-  'chunker_fingerprint',
-  'source',
-  'content_type',
-  'metadata',
-];
-
 /** A small mixed corpus: Markdown with headings and code, CJK, emoji with ZWJ, combining marks, a BOM. */
 export function sampleCorpus(): Record<string, string | Uint8Array> {
   const para = (n: number): string =>
