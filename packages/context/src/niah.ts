@@ -73,8 +73,8 @@ function repeatTo(haystack: string, need16: number): string {
 
 /**
  * The haystack cut at a sentence boundary to at most `targetTokens` tokens (whitespace at the end
- * removed), with the encoding of a prefix at least that long. Encodes bounded prefixes only, doubling
- * until one holds the target, so a long haystack is never tokenized whole.
+ * removed). Encodes bounded prefixes only, doubling until one holds the target, so a long haystack is
+ * never tokenized whole.
  */
 function trimHaystack(haystack: string, targetTokens: number, tokenizer: Tokenizer): string {
   let len16 = targetTokens * 6 + 1024;
@@ -82,6 +82,14 @@ function trimHaystack(haystack: string, targetTokens: number, tokenizer: Tokeniz
     const hay = repeatTo(haystack, len16 + 4096);
     const enc = tokenizer.encode(hay.slice(0, len16));
     if (enc.ids.length <= targetTokens) {
+      // Text the tokenizer drops (e.g. only zero-width characters) would never reach the length.
+      if (len16 > (targetTokens + 1) * 1024) {
+        throw new ContextError(
+          'BAD_OPTION',
+          'haystack',
+          `haystack gives only ${enc.ids.length} tokens in ${len16} code units; use a haystack of ordinary text`,
+        );
+      }
       len16 *= 2;
       continue;
     }
