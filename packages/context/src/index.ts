@@ -37,6 +37,7 @@ export {
   type NiahDocCheck,
   type NiahCell,
   type NiahCheckResult,
+  type NiahMatchOptions,
   type NiahScoring,
   type NiahPromptOptions,
   type NiahPrompt,

@@ -215,6 +215,22 @@ export function generateNiah(options: NiahOptions): NiahDocument[] {
  */
 export type NiahStatus = 'whole' | 'cut' | 'missing' | 'mismatch';
 
+/** How chunks are matched to manifest entries, for {@link checkNiah} and {@link buildNiahPrompts}. */
+export interface NiahMatchOptions {
+  /**
+   * The `doc_id` the chunks of an entry carry. @default the entry's `id` (documents chunked with
+   * `doc_id` = id); e.g. `(e) => 'niah/' + e.id + '.txt'` when each document was written to a file
+   * and chunked from there.
+   */
+  docIdOf?: (entry: NiahManifestEntry) => string;
+}
+
+function docIdFunction(options: NiahMatchOptions): (entry: NiahManifestEntry) => string {
+  const f = options.docIdOf ?? ((e: NiahManifestEntry) => e.id);
+  if (typeof f !== 'function') throw new ContextError('BAD_OPTION', 'docIdOf', 'docIdOf must be a function');
+  return f;
+}
+
 /** The result of {@link checkNiah} for one document. */
 export interface NiahDocCheck {
   readonly id: string;
@@ -275,15 +291,21 @@ function checkEntry(e: NiahManifestEntry, i: number): void {
 
 /**
  * Checks, for each manifest entry, whether the needle lies whole inside at least one chunk of its
- * document: `chunk.doc_id === entry.id` and `char_start <= needleCharStart && needleCharEnd <= char_end`
- * (code points), with the chunk's text at those offsets equal to the needle. Returns the per-document
- * results and a depth × length table of cut counts.
+ * document: `chunk.doc_id === entry.id` (or `docIdOf(entry)`) and
+ * `char_start <= needleCharStart && needleCharEnd <= char_end` (code points), with the chunk's text at
+ * those offsets equal to the needle. Returns the per-document results and a depth × length table of
+ * cut counts.
  */
-export function checkNiah(entries: readonly NiahManifestEntry[], chunks: Iterable<NiahChunk>): NiahCheckResult {
+export function checkNiah(
+  entries: readonly NiahManifestEntry[],
+  chunks: Iterable<NiahChunk>,
+  options: NiahMatchOptions = {},
+): NiahCheckResult {
   entries.forEach(checkEntry);
+  const docIdOf = docIdFunction(options);
   const byDoc = groupChunks(chunks);
   const docs = entries.map((e): NiahDocCheck => {
-    const own = byDoc.get(e.id) ?? [];
+    const own = byDoc.get(docIdOf(e)) ?? [];
     const s = e.needleCharStart;
     const t = e.needleCharEnd;
     const whole = own.filter((c) => c.char_start <= s && t <= c.char_end);
@@ -366,7 +388,7 @@ function formatTable(
 export type NiahScoring = 'lexical' | 'position';
 
 /** Options of {@link buildNiahPrompts}. */
-export interface NiahPromptOptions {
+export interface NiahPromptOptions extends NiahMatchOptions {
   /** One prompt per document and strategy. @default ORDERING_STRATEGIES (all three) */
   strategies?: readonly OrderingStrategy[];
   /** @default 'lexical' */
@@ -383,8 +405,9 @@ export const DEFAULT_NIAH_TEMPLATE =
 
 /** One prompt of {@link buildNiahPrompts}: everything needed to ask a model and score its reply. */
 export interface NiahPrompt {
-  /** `${docId}/${strategy}`. */
+  /** `${id}/${strategy}`, with the manifest entry's id. */
   readonly id: string;
+  /** The manifest entry's id. */
   readonly docId: string;
   readonly strategy: OrderingStrategy;
   readonly scoring: NiahScoring;
@@ -449,10 +472,11 @@ export function buildNiahPrompts(
   if (typeof template !== 'string' || !template.includes('{context}') || !template.includes('{question}')) {
     throw new ContextError('BAD_OPTION', 'template', 'template must contain {context} and {question}');
   }
+  const docIdOf = docIdFunction(options);
   const byDoc = groupChunks(chunks);
   const out: NiahPrompt[] = [];
   for (const doc of docs) {
-    const own = byDoc.get(doc.id) ?? [];
+    const own = byDoc.get(docIdOf(doc)) ?? [];
     if (own.length === 0) continue;
     const scores =
       scoring === 'lexical'

@@ -24,7 +24,7 @@ export interface PackOptions {
   budgetTokens: number;
   /** Tokens kept free inside `budgetTokens` for the instructions, the question and the answer. @default 0 */
   reservedTokens?: number;
-  /** Order of the chosen passages. @default 'important_first_last' */
+  /** Order of the chosen passages (`none`: their input order). @default 'important_first_last' */
   strategy?: OrderingStrategy;
   /**
    * Tokens each chosen passage costs on top of its `num_tokens`: a separator or a header such as

@@ -83,7 +83,7 @@ export interface ContextWindowPlan {
    * when `extendedWindowTokens` is over `trainedWindowTokens` (Qwen2). Expect some quality loss there.
    */
   readonly extendsAtInference: boolean;
-  /** Always true: even a model trained on a long window uses its middle worst (see {@link reorder}). */
+  /** Always true: even a model trained on a long window uses its middle worst (order passages with `reorder`). */
   readonly lostInTheMiddle: true;
   /** The caveats above as sentences, for people. */
   readonly notes: readonly string[];
@@ -264,7 +264,7 @@ export function fitsWholeDocument(plan: ContextWindowPlan, numTokens: number, re
   return numTokens + reservedTokens <= plan.extendedWindowTokens;
 }
 
-/** The plan as a few lines of text for a terminal (`chunkline context-window config.json`). */
+/** The plan as a few lines of text for a terminal: one `name  value` row per field, then the notes. */
 export function formatContextWindowPlan(plan: ContextWindowPlan): string {
   const rows: [string, string][] = [
     ['method', plan.method],

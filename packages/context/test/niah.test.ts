@@ -257,6 +257,15 @@ describe('checkNiah statuses and option errors', () => {
     expect(checkNiah([entry], [wrong]).passed).toBe(false);
   });
 
+  it('matches chunks by docIdOf when documents were chunked under another id', () => {
+    const chunks = [chunk(0, 25, 'niah/d.txt')];
+    expect(checkNiah([entry], chunks).docs[0]?.status).toBe('missing');
+    const docIdOf = (e: { id: string }) => `niah/${e.id}.txt`;
+    expect(checkNiah([entry], chunks, { docIdOf }).docs[0]?.status).toBe('whole');
+    const prompts = buildNiahPrompts([entry], chunks, { docIdOf, strategies: ['none'] });
+    expect(prompts.map((p) => [p.id, p.docId])).toEqual([['d/none', 'd']]);
+  });
+
   it('fills a depth x length table with cut counts', () => {
     const entries = [entry, { ...entry, id: 'e', depthPercent: 0 }, { ...entry, id: 'f', targetLengthTokens: 200 }];
     const r = checkNiah(entries, [chunk(0, 12), chunk(12, 25), chunk(0, 25, 'e')]);
