@@ -36,6 +36,7 @@ export function createChunker(tokenizer: Tokenizer, options?: ChunkerOptions): C
       compiled.maxTokens,
       compiled.overlapTokens,
       compiled.reservedTokens,
+      compiled.wholeIfFitsTokens ?? '',
     ],
     16,
   );
@@ -70,10 +71,13 @@ function chunkDocument(
   const enc = tokenizer.encode(text);
   const eng = new DocEngine(text, enc, tokenizer, options.budgetTokens, options.overlapTokens);
   const outline = markdown ? outlineMarkdown(text) : null;
-  if (!isBlank(text, 0, text.length)) {
-    if (options.strategy === 'window') eng.windows(0, text.length, options.overlapTokens);
-    else new SemanticSplitter(eng, outline).run();
-  }
+  const window = options.wholeIfFitsTokens;
+  if (isBlank(text, 0, text.length)) {
+    // Nothing to embed: zero chunks.
+  } else if (window !== null && eng.n + options.reservedTokens <= window) {
+    eng.push(0, text.length, 0, eng.count(0, text.length));
+  } else if (options.strategy === 'window') eng.windows(0, text.length, options.overlapTokens);
+  else new SemanticSplitter(eng, outline).run();
 
   const startCursor = new PositionCursor(text);
   const endCursor = new PositionCursor(text);

@@ -17,6 +17,12 @@ export interface ChunkerOptions {
   overlapTokens?: number;
   /** Tokens kept free inside `maxTokens` for the model's special tokens ([CLS] and [SEP]). @default 2 */
   reservedTokens?: number;
+  /**
+   * A model context window, in tokens (see @chunkline/context `planContextWindow`): a document whose
+   * tokens plus `reservedTokens` fit it is emitted whole, as one chunk with strategy `whole`, instead of
+   * being cut at `maxTokens`. Off when absent.
+   */
+  wholeIfFitsTokens?: number;
 }
 
 /** Options with defaults applied and cross-field rules checked. Frozen. */
@@ -27,6 +33,8 @@ export interface CompiledChunkerOptions {
   readonly reservedTokens: number;
   /** `maxTokens - reservedTokens`: the most tokens a chunk's own text may have. */
   readonly budgetTokens: number;
+  /** Window within which a document is kept whole; null when off. */
+  readonly wholeIfFitsTokens: number | null;
 }
 
 const STRATEGIES: readonly StrategyName[] = ['semantic', 'window'];
@@ -67,5 +75,14 @@ export function compileChunkerOptions(options: ChunkerOptions = {}): CompiledChu
         `try about a tenth of it, e.g. ${Math.floor(budgetTokens / 10)}`,
     );
   }
-  return Object.freeze({ strategy, maxTokens, overlapTokens, reservedTokens, budgetTokens });
+  const wholeIfFitsTokens =
+    options.wholeIfFitsTokens === undefined ? null : int('wholeIfFitsTokens', options.wholeIfFitsTokens, 1);
+  if (wholeIfFitsTokens !== null && wholeIfFitsTokens <= reservedTokens) {
+    throw new ChunkingError(
+      'BAD_OPTION',
+      'wholeIfFitsTokens',
+      `wholeIfFitsTokens (${wholeIfFitsTokens}) must be greater than reservedTokens (${reservedTokens})`,
+    );
+  }
+  return Object.freeze({ strategy, maxTokens, overlapTokens, reservedTokens, budgetTokens, wholeIfFitsTokens });
 }

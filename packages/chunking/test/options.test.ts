@@ -14,7 +14,14 @@ function errorOf(f: () => unknown): { field: string; message: string } {
 describe('compileChunkerOptions', () => {
   it('fills in the defaults and freezes the result', () => {
     const o = compileChunkerOptions();
-    expect(o).toEqual({ strategy: 'semantic', maxTokens: 512, overlapTokens: 0, reservedTokens: 2, budgetTokens: 510 });
+    expect(o).toEqual({
+      strategy: 'semantic',
+      maxTokens: 512,
+      overlapTokens: 0,
+      reservedTokens: 2,
+      budgetTokens: 510,
+      wholeIfFitsTokens: null,
+    });
     expect(Object.isFrozen(o)).toBe(true);
   });
 

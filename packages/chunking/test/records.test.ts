@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createChunker } from '@chunkline/chunking';
+import { createChunker, verifyChunks } from '@chunkline/chunking';
 import { FIELDS } from '@chunkline/records';
 import { tokenizer } from './tokenizers.js';
 
@@ -64,5 +64,23 @@ describe('records', () => {
     });
     expect(r.overCapGraphemes).toBe(1);
     expect(r.chunks.some((c) => c.text === family || c.text.trim() === family)).toBe(true);
+  });
+});
+
+describe('wholeIfFitsTokens', () => {
+  it('keeps a document that fits the model window whole, and chunks a longer one', async () => {
+    const tok = await tokenizer('bert-base-uncased');
+    const text = 'A sentence about context windows. '.repeat(40); // about 240 tokens
+    const options = { maxTokens: 64, wholeIfFitsTokens: 4096 };
+    const whole = createChunker(tok, options).chunk({ docId: 'w', text });
+    expect(whole.chunks).toHaveLength(1);
+    expect(whole.chunks[0]).toMatchObject({ strategy: 'whole', text, char_start: 0 });
+    expect(verifyChunks(tok, { docId: 'w', text }, whole, { ...options, reservedTokens: 2, overlapTokens: 0 })).toEqual(
+      [],
+    );
+    const small = createChunker(tok, { maxTokens: 64, wholeIfFitsTokens: 128 }).chunk({ docId: 'w', text });
+    expect(small.chunks.length).toBeGreaterThan(3);
+    for (const c of small.chunks) expect(c.num_tokens + 2).toBeLessThanOrEqual(64);
+    expect(createChunker(tok, options).fingerprint).not.toBe(createChunker(tok, { maxTokens: 64 }).fingerprint);
   });
 });
