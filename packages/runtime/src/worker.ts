@@ -1,0 +1,324 @@
+/**
+ * One member of the chunkline consumer group: consume raw documents in batches, chunk them, and
+ * publish chunks, manifests and dead letters.
+ *
+ * Exactly-once (the default): every sub-batch of a partition is one Kafka transaction holding the
+ * output of its records and the consumed offsets (`sendOffsets`), so read_committed consumers see each
+ * input's output once. Each partition has its own transactional producer, id
+ * `<prefix>-<topic>-<partition>`: when a partition moves to another worker (or a killed worker
+ * restarts), the new producer's initialization fences the old one and aborts its open transaction.
+ * (kafkajs does not implement KIP-447's group-metadata fencing, so per-partition ids are the way.)
+ *
+ * At-least-once: one idempotent producer; offsets are committed after the output is acknowledged.
+ * Replays give byte-identical records with the same ids (deterministic chunk ids), safe for upserts.
+ *
+ * Lifecycle (STYLE 8, 9): INITIALIZED → RUNNING → STOPPING (no new fetches, the batch in flight
+ * finishes its current transaction) → DRAINING (producers and consumer disconnect) → STOPPED, or
+ * FAILED. `stop()` twice returns the same promise; it fails with ShutdownTimeoutError past the deadline.
+ */
+import type { Consumer, EachBatchPayload, Kafka, Producer, Transaction } from 'kafkajs';
+import { classify, IllegalStateError, ShutdownTimeoutError } from './errors.js';
+import type { EventHub, WorkerState } from './events.js';
+import type { CompiledWorkerOptions } from './options.js';
+import type { InputMessage, OutputMessage, ProcessedRecord, RecordProcessor } from './process.js';
+
+const LEGAL: Record<WorkerState, readonly WorkerState[]> = {
+  INITIALIZED: ['RUNNING', 'STOPPED', 'FAILED'],
+  RUNNING: ['STOPPING', 'FAILED'],
+  STOPPING: ['DRAINING', 'FAILED'],
+  DRAINING: ['STOPPED', 'FAILED'],
+  STOPPED: [],
+  FAILED: [],
+};
+
+/** Transient-failure attempts on one sub-batch before the batch is handed back to kafkajs. */
+const MAX_ATTEMPTS = 8;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class ChunkWorker {
+  private stateValue: WorkerState = 'INITIALIZED';
+  private readonly consumer: Consumer;
+  private readonly producers = new Map<string, Promise<Producer>>();
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: CompiledWorkerOptions,
+    private readonly processor: RecordProcessor,
+    private readonly events: EventHub,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      const assignment = e.payload.memberAssignment as Record<string, number[]>;
+      this.events.emit({ type: 'group-joined', memberId: e.payload.memberId, assignment });
+      void this.releaseProducers(assignment);
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      const error = e.payload.error;
+      if (!e.payload.restart && this.stateValue === 'RUNNING') this.fail(error);
+    });
+  }
+
+  /** Current lifecycle state. */
+  get state(): WorkerState {
+    return this.stateValue;
+  }
+
+  private transition(to: WorkerState): void {
+    const from = this.stateValue;
+    if (!LEGAL[from].includes(to)) throw new IllegalStateError(`cannot go from ${from} to ${to}`);
+    this.stateValue = to;
+    this.events.emit({ type: 'state', from, to });
+  }
+
+  private fail(error: Error): void {
+    if (this.stateValue === 'FAILED' || this.stateValue === 'STOPPED') return;
+    this.events.emit({ type: 'fatal', error });
+    this.transition('FAILED');
+  }
+
+  /** Connects, joins the group and starts consuming. Only from INITIALIZED. */
+  async start(): Promise<void> {
+    if (this.stateValue !== 'INITIALIZED') throw new IllegalStateError(`start() in state ${this.stateValue}`);
+    this.transition('RUNNING');
+    try {
+      if (this.options.delivery === 'at-least-once') await this.producerFor('shared');
+      this.events.emit({ type: 'producer-ready', ready: true });
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topics: [this.options.inputTopic], fromBeginning: true });
+      await this.consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConcurrently,
+        eachBatch: (payload) => this.eachBatch(payload),
+      });
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  }
+
+  /** Graceful stop within the shutdown deadline; the same promise on every call. */
+  stop(): Promise<void> {
+    this.stopping ??= this.runStop();
+    return this.stopping;
+  }
+
+  private async runStop(): Promise<void> {
+    if (this.stateValue === 'INITIALIZED') {
+      this.transition('STOPPED');
+      return;
+    }
+    if (this.stateValue !== 'RUNNING') return;
+    let step = 'stop fetching';
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ShutdownTimeoutError(this.options.shutdownTimeoutMs, step)),
+        this.options.shutdownTimeoutMs,
+      );
+    });
+    const steps = async (): Promise<void> => {
+      this.transition('STOPPING');
+      // Stop fetching; kafkajs lets the batch in flight finish (it checks isRunning between transactions).
+      await this.consumer.stop().catch((e: unknown) => this.events.emit({ type: 'listener-error', error: e as Error }));
+      this.transition('DRAINING');
+      step = 'disconnect producers';
+      for (const [key, p] of this.producers) {
+        try {
+          await (await p).disconnect();
+        } catch (e) {
+          this.events.emit({ type: 'listener-error', error: e as Error });
+        }
+        this.producers.delete(key);
+      }
+      this.events.emit({ type: 'producer-ready', ready: false });
+      step = 'disconnect consumer';
+      await this.consumer
+        .disconnect()
+        .catch((e: unknown) => this.events.emit({ type: 'listener-error', error: e as Error }));
+      this.transition('STOPPED');
+    };
+    try {
+      await Promise.race([steps(), deadline]);
+    } catch (err) {
+      this.fail(err as Error);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The producer of a partition (exactly-once) or the shared one; created and connected once. */
+  private producerFor(key: string): Promise<Producer> {
+    let p = this.producers.get(key);
+    if (p === undefined) {
+      const transactional = this.options.delivery === 'exactly-once';
+      const producer = this.kafka.producer({
+        allowAutoTopicCreation: false,
+        idempotent: true,
+        maxInFlightRequests: transactional ? 1 : 5,
+        ...(transactional
+          ? { transactionalId: `${this.options.transactionalIdPrefix}-${key}`, transactionTimeout: 60_000 }
+          : {}),
+      });
+      p = producer.connect().then(() => producer);
+      p.catch(() => this.producers.delete(key));
+      this.producers.set(key, p);
+    }
+    return p;
+  }
+
+  /** Disconnects the producers of partitions this member no longer owns. */
+  private async releaseProducers(assignment: Record<string, number[]>): Promise<void> {
+    if (this.options.delivery !== 'exactly-once') return;
+    const owned = new Set((assignment[this.options.inputTopic] ?? []).map((p) => `${this.options.inputTopic}-${p}`));
+    for (const [key, p] of this.producers) {
+      if (owned.has(key)) continue;
+      this.producers.delete(key);
+      await p.then((x) => x.disconnect()).catch(() => undefined);
+    }
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const all = batch.messages;
+    for (let i = 0; i < all.length; i += this.options.recordsPerTransaction) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      const slice = all.slice(i, i + this.options.recordsPerTransaction);
+      const ok = await this.withRetries(() => this.processSlice(payload, slice));
+      if (!ok) return;
+      const last = slice[slice.length - 1];
+      if (last !== undefined) {
+        payload.resolveOffset(last.offset);
+        const lag = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
+        this.events.emit({ type: 'lag', topic: batch.topic, partition: batch.partition, lag: Math.max(0, lag) });
+      }
+      await payload.heartbeat();
+    }
+  }
+
+  /** Runs `fn` again on transient failures with exponential backoff; false when fenced or stopping. */
+  private async withRetries(fn: () => Promise<void>): Promise<boolean> {
+    let delay = this.options.retryInitialDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await fn();
+        return true;
+      } catch (err) {
+        const cls = classify(err);
+        if (cls === 'fenced') return false;
+        if (cls !== 'transient' || attempt >= MAX_ATTEMPTS || this.stateValue !== 'RUNNING') throw err;
+        this.events.emit({ type: 'retry', attempt, delayMs: delay, error: (err as Error).message });
+        await sleep(delay);
+        delay = Math.min(delay * 2, this.options.retryMaxDelayMs);
+      }
+    }
+  }
+
+  /** Processes records and publishes their output (and, exactly-once, their offsets) atomically. */
+  private async processSlice(payload: EachBatchPayload, slice: EachBatchPayload['batch']['messages']): Promise<void> {
+    const { batch } = payload;
+    const started = performance.now();
+    const results: { msg: InputMessage; out: ProcessedRecord; ms: number }[] = [];
+    for (const m of slice) {
+      const msg: InputMessage = {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: m.offset,
+        key: m.key,
+        value: m.value,
+        headers: m.headers,
+      };
+      const t0 = performance.now();
+      const out = await this.processor.process(msg);
+      results.push({ msg, out, ms: performance.now() - t0 });
+    }
+    const messages = results.flatMap((r) => r.out.messages);
+    const last = slice[slice.length - 1];
+    const next = last === undefined ? undefined : (BigInt(last.offset) + 1n).toString();
+    if (this.options.delivery === 'exactly-once') {
+      const producer = await this.producerFor(`${batch.topic}-${batch.partition}`);
+      let tx: Transaction | undefined;
+      try {
+        tx = await producer.transaction();
+        if (messages.length > 0) await tx.sendBatch({ topicMessages: groupByTopic(messages) });
+        if (next !== undefined) {
+          await tx.sendOffsets({
+            consumerGroupId: this.options.groupId,
+            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+          });
+        }
+        await tx.commit();
+      } catch (err) {
+        if (tx?.isActive() === true) await tx.abort().catch(() => undefined);
+        this.emitBatch(batch.topic, batch.partition, slice.length, started, 'aborted');
+        throw err;
+      }
+    } else {
+      const producer = await this.producerFor('shared');
+      if (messages.length > 0) await producer.sendBatch({ topicMessages: groupByTopic(messages), acks: -1 });
+      if (next !== undefined) {
+        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+      }
+    }
+    this.emitBatch(batch.topic, batch.partition, slice.length, started, 'committed');
+    for (const { msg, out, ms } of results) {
+      if (out.outcome === 'dead-lettered') {
+        this.events.emit({
+          type: 'dead-letter',
+          topic: msg.topic,
+          partition: msg.partition,
+          offset: msg.offset,
+          reason: out.reason ?? 'UNKNOWN',
+        });
+      }
+      this.events.emit({
+        type: 'document',
+        topic: msg.topic,
+        partition: msg.partition,
+        offset: msg.offset,
+        docId: out.docId,
+        outcome: out.outcome,
+        chunks: out.chunkTokens.length,
+        tokens: out.tokens,
+        bytes: out.bytes,
+        chunkTokens: out.chunkTokens,
+        overCapGraphemes: out.overCapGraphemes,
+        processingMs: ms,
+      });
+    }
+  }
+
+  private emitBatch(
+    topic: string,
+    partition: number,
+    records: number,
+    started: number,
+    outcome: 'committed' | 'aborted',
+  ): void {
+    this.events.emit({ type: 'batch', topic, partition, records, durationMs: performance.now() - started, outcome });
+  }
+}
+
+function groupByTopic(
+  messages: readonly OutputMessage[],
+): { topic: string; messages: { key: Buffer | null; value: Buffer | null; headers?: OutputMessage['headers'] }[] }[] {
+  const by = new Map<string, { key: Buffer | null; value: Buffer | null; headers?: OutputMessage['headers'] }[]>();
+  for (const m of messages) {
+    let list = by.get(m.topic);
+    if (list === undefined) by.set(m.topic, (list = []));
+    list.push(
+      m.headers === undefined ? { key: m.key, value: m.value } : { key: m.key, value: m.value, headers: m.headers },
+    );
+  }
+  return [...by].map(([topic, msgs]) => ({ topic, messages: msgs }));
+}
