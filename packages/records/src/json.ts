@@ -42,6 +42,19 @@ export function decodeRawDocumentJson(bytes: Uint8Array): RawDocumentRecord {
     );
   }
   const d = parsed.data;
+  // JSON can escape lone surrogates ("\ud800"), which are not Unicode text and have no UTF-8 form.
+  for (const [field, v] of [
+    ['doc_id', d.doc_id],
+    ['text', d.text],
+  ] as const) {
+    if (!v.isWellFormed()) {
+      throw new RecordError(
+        'INVALID_UTF8',
+        `RawDocument field ${field}: contains a lone surrogate (not Unicode text)`,
+        { field },
+      );
+    }
+  }
   return {
     doc_id: d.doc_id,
     version: d.version ?? null,

@@ -120,6 +120,8 @@ describe('decode failures', () => {
   it('INVALID_UTF8: in JSON bytes and in an Avro string', async () => {
     const json = Buffer.concat([Buffer.from('{"doc_id":"d","text":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
     expect((await failure(decodeRawDocument(json))).code).toBe('INVALID_UTF8');
+    const lone = await failure(decodeRawDocument(Buffer.from('{"doc_id":"d","text":"a\\ud800b"}')));
+    expect(lone).toMatchObject({ code: 'INVALID_UTF8', field: 'text' });
     const so = rawDocumentCodec.encodeSingleObject({ ...DOC, text: 'ab' });
     const at = so.indexOf(Buffer.from('ab'));
     so[at] = 0xc3; // a lead byte followed by an ASCII byte: invalid UTF-8
