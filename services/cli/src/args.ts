@@ -1,12 +1,15 @@
 /**
  * Command-line parsing for `chunkline`: the commander program, and the compilation of the `chunk`
- * command's raw options into a frozen, validated {@link CompiledChunkOptions}.
+ * command's raw options into a frozen, validated {@link CompiledChunkOptions}. The long-context
+ * commands are defined in context-args.ts.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_TOKENIZER } from '@chunkline/tokenizers';
+import { addContextCommands, addNiahCommands, type ContextCommandLine } from './context-args.js';
 import type { TextSink } from './io.js';
+import { EXIT_USAGE, parseNonNegativeInteger, UsageError } from './usage.js';
 
 /** Strategies the `chunk` command accepts (`whole` is an outcome, not a choice). */
 export const STRATEGIES = ['semantic', 'window'] as const;
@@ -41,6 +44,11 @@ export interface ChunkCommandOptions {
   verify?: boolean;
   /** No progress bar. @default false */
   quiet?: boolean;
+  /**
+   * A model's Hugging Face `config.json`: documents whose tokens plus `reserved` fit its extended
+   * window are kept whole (one chunk, strategy `whole`). Off when absent.
+   */
+  wholeIfFits?: string;
 }
 
 /** The `chunk` command's options with defaults filled in and rules checked. Frozen. */
@@ -57,21 +65,18 @@ export interface CompiledChunkOptions {
   readonly manifestsPath: string | null;
   readonly verify: boolean;
   readonly quiet: boolean;
+  /** The model `config.json` of `--whole-if-fits`; `null`: off. Read when the command runs. */
+  readonly wholeIfFitsConfigPath: string | null;
 }
 
-/** A command line that cannot run; `main` prints the message and exits with 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-/** What parsing a command line produced: a command to run, or an exit code (help, usage error). */
-export type ParsedCommandLine =
+/** A command to run. */
+export type CommandLine =
   | { readonly kind: 'chunk'; readonly options: CompiledChunkOptions }
   | { readonly kind: 'inspect'; readonly file: string }
-  | { readonly kind: 'exit'; readonly exitCode: number };
+  | ContextCommandLine;
 
-/** Exit code for usage errors (bad flags, bad values), as most Unix tools use it. */
-export const EXIT_USAGE = 2;
+/** What parsing a command line produced: a command to run, or an exit code (help, usage error). */
+export type ParsedCommandLine = CommandLine | { readonly kind: 'exit'; readonly exitCode: number };
 
 /**
  * Checks the shape of the output paths. Throws {@link UsageError}.
@@ -110,16 +115,8 @@ export function compileChunkOptions(paths: readonly string[], options: ChunkComm
     manifestsPath,
     verify: options.verify ?? false,
     quiet: options.quiet ?? false,
+    wholeIfFitsConfigPath: options.wholeIfFits ?? null,
   });
-}
-
-/** commander argument parser for integers ≥ 0; commander names the flag in its error message. */
-export function parseNonNegativeInteger(value: string): number {
-  // Digits only: Number() alone would accept '', ' 1', '1e3', '0x10'.
-  if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError('expected an integer >= 0.');
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('the number is too large.');
-  return n;
 }
 
 function packageVersion(): string {
@@ -132,12 +129,12 @@ function packageVersion(): string {
 /**
  * Builds the `chunkline` program. It never calls `process.exit` and writes only to `io`: parse
  * errors and help become a {@link CommanderError} (see {@link parseCommandLine}).
- * `onChunk` receives the `chunk` command's arguments when that command is parsed.
+ * `onParsed` receives the command line, compiled, when a command is parsed; a compile step that
+ * rejects it throws a {@link UsageError} out of `parse`.
  */
 export function buildProgram(
   io: { readonly stdout: TextSink; readonly stderr: TextSink },
-  onChunk: (paths: string[], options: ChunkCommandOptions) => void,
-  onInspect: (file: string) => void = () => undefined,
+  onParsed: (parsed: CommandLine) => void,
 ): Command {
   const program = new Command('chunkline')
     .description('Split documents into chunks that fit an embedding model, with exact offsets.')
@@ -194,8 +191,14 @@ export function buildProgram(
     )
     .option('--verify', 'check the chunking guarantees on every document; a violation fails that file', false)
     .option('--quiet', 'no progress bar (it is shown only when stderr is a terminal)', false)
+    .option(
+      '--whole-if-fits <config.json>',
+      'keep a document whole (one chunk, strategy whole) when its tokens plus --reserved fit the extended\n' +
+        'context window of this model config.json (see `chunkline context plan`); tokens are counted with\n' +
+        "--tokenizer, so give the model's own tokenizer for an exact fit (default: off)",
+    )
     .action((paths: string[], options: ChunkCommandOptions) => {
-      onChunk(paths, options);
+      onParsed({ kind: 'chunk', options: compileChunkOptions(paths, options) });
     });
 
   program
@@ -206,30 +209,26 @@ export function buildProgram(
     )
     .argument('<file.avro>', 'an Avro container file written by chunkline (or any Avro writer)')
     .action((file: string) => {
-      onInspect(file);
+      onParsed({ kind: 'inspect', file });
     });
 
+  addContextCommands(program, onParsed);
+  addNiahCommands(program, onParsed);
   return program;
 }
 
 /**
  * Parses `argv` (the arguments after `node main.js`). Help, version and usage errors are written to
- * `io` and returned as an exit code; a valid `chunk` command line is returned compiled.
+ * `io` and returned as an exit code; a valid command line is returned compiled.
  */
 export function parseCommandLine(
   argv: readonly string[],
   io: { readonly stdout: TextSink; readonly stderr: TextSink },
 ): ParsedCommandLine {
   let parsed: ParsedCommandLine | undefined;
-  const program = buildProgram(
-    io,
-    (paths, options) => {
-      parsed = { kind: 'chunk', options: compileChunkOptions(paths, options) };
-    },
-    (file) => {
-      parsed = { kind: 'inspect', file };
-    },
-  );
+  const program = buildProgram(io, (commandLine) => {
+    parsed = commandLine;
+  });
   try {
     program.parse([...argv], { from: 'user' });
   } catch (err) {

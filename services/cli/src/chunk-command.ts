@@ -7,11 +7,13 @@ import path from 'node:path';
 import { createChunker, isChunkingError, verifyChunks } from '@chunkline/chunking';
 import type { Chunker, DocumentInput } from '@chunkline/chunking';
 import { isTokenizerLoadError, loadTokenizer } from '@chunkline/tokenizers';
-import { EXIT_USAGE, type CompiledChunkOptions } from './args.js';
+import type { CompiledChunkOptions } from './args.js';
 import { contentTypeOf, listInputFiles, readTextFile } from './files.js';
 import type { CliIo } from './io.js';
 import { openRecordWriter, type RecordFileWriter } from './avro-writer.js';
+import { readModelPlan } from './model-config.js';
 import { createProgress, formatMbPerSecond, type Progress } from './progress.js';
+import { EXIT_USAGE } from './usage.js';
 
 /** Exit code when some files failed (the others are still chunked and written). */
 export const EXIT_FILES_FAILED = 1;
@@ -76,10 +78,16 @@ async function openWriters(
 /**
  * Runs `chunkline chunk` and returns the exit code: 0 when every file was chunked, 1 when some files
  * failed (each is named on stderr; the others are still written), 2 for a bad configuration
- * (unknown tokenizer, options the core rejects). Throws only on unexpected errors.
+ * (unknown tokenizer, options the core rejects). A `--whole-if-fits` config that cannot be read or
+ * planned is a `UsageError` (exit 2), thrown before any output file is created. Throws only on those
+ * and on unexpected errors.
  */
 export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo): Promise<number> {
   const startMs = performance.now();
+  const wholeIfFitsTokens =
+    options.wholeIfFitsConfigPath === null
+      ? undefined
+      : (await readModelPlan(options.wholeIfFitsConfigPath, '--whole-if-fits')).extendedWindowTokens;
 
   // Open the outputs first: an unwritable path should fail before the slow work.
   const writers = await openWriters(options);
@@ -102,12 +110,20 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
       maxTokens: options.maxTokens,
       overlapTokens: options.overlapTokens,
       reservedTokens: options.reservedTokens,
+      ...(wholeIfFitsTokens === undefined ? {} : { wholeIfFitsTokens }),
     };
     let chunker: Chunker;
     try {
       chunker = createChunker(tokenizer, { strategy: options.strategy, ...limits });
     } catch (err) {
       if (!isChunkingError(err)) throw err;
+      if (err.field === 'wholeIfFitsTokens' && wholeIfFitsTokens !== undefined) {
+        io.stderr.write(
+          `error: --whole-if-fits ${options.wholeIfFitsConfigPath ?? ''}: the model window (${wholeIfFitsTokens} ` +
+            `tokens) must be greater than --reserved (${options.reservedTokens})\n`,
+        );
+        return EXIT_USAGE;
+      }
       const flag = FLAG_OF_FIELD[err.field];
       io.stderr.write(`error: ${flag === undefined ? '' : `${flag}: `}${err.message}\n`);
       return EXIT_USAGE;
