@@ -9,7 +9,8 @@ export {
   type ChunkerOptions,
   type CompiledChunkerOptions,
   type StrategyName,
+  type Hierarchy,
 } from './options.js';
 export { ChunkingError, isChunkingError, type ChunkingErrorCode } from './errors.js';
-export { verifyChunks, type VerifyLimits } from './verify.js';
+export { verifyChunks, verifySections, type VerifyLimits } from './verify.js';
 export { textVersion, chunkId } from './ids.js';

@@ -23,7 +23,17 @@ export interface ChunkerOptions {
    * being cut at `maxTokens`. Off when absent.
    */
   wholeIfFitsTokens?: number;
+  /**
+   * `sections`: also emit parent Section records (Markdown headings, numbered clauses, titles) and
+   * cut chunks inside sections only, each carrying its section as `parent_id`. @default 'none'
+   */
+  hierarchy?: Hierarchy;
+  /** Cap of a parent section, special tokens included; longer sections are split into parts. @default 2048 */
+  parentMaxTokens?: number;
 }
+
+/** Parent-child modes. */
+export type Hierarchy = 'none' | 'sections';
 
 /** Options with defaults applied and cross-field rules checked. Frozen. */
 export interface CompiledChunkerOptions {
@@ -35,6 +45,8 @@ export interface CompiledChunkerOptions {
   readonly budgetTokens: number;
   /** Window within which a document is kept whole; null when off. */
   readonly wholeIfFitsTokens: number | null;
+  readonly hierarchy: Hierarchy;
+  readonly parentMaxTokens: number;
 }
 
 const STRATEGIES: readonly StrategyName[] = ['semantic', 'window'];
@@ -84,5 +96,30 @@ export function compileChunkerOptions(options: ChunkerOptions = {}): CompiledChu
       `wholeIfFitsTokens (${wholeIfFitsTokens}) must be greater than reservedTokens (${reservedTokens})`,
     );
   }
-  return Object.freeze({ strategy, maxTokens, overlapTokens, reservedTokens, budgetTokens, wholeIfFitsTokens });
+  const hierarchy = options.hierarchy ?? 'none';
+  if (hierarchy !== 'none' && hierarchy !== 'sections') {
+    throw new ChunkingError(
+      'BAD_OPTION',
+      'hierarchy',
+      `hierarchy must be none or sections, got ${JSON.stringify(hierarchy)}`,
+    );
+  }
+  const parentMaxTokens = int('parentMaxTokens', options.parentMaxTokens ?? Math.max(2048, maxTokens), 1);
+  if (parentMaxTokens < maxTokens) {
+    throw new ChunkingError(
+      'BAD_OPTION',
+      'parentMaxTokens',
+      `parentMaxTokens (${parentMaxTokens}) must be at least maxTokens (${maxTokens}): a section holds whole chunks`,
+    );
+  }
+  return Object.freeze({
+    strategy,
+    maxTokens,
+    overlapTokens,
+    reservedTokens,
+    budgetTokens,
+    wholeIfFitsTokens,
+    hierarchy,
+    parentMaxTokens,
+  });
 }

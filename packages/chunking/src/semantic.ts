@@ -35,6 +35,11 @@ export class SemanticSplitter {
     this.split(0, this.eng.text.length, this.firstLevel);
   }
 
+  /** Chunks [a, b) from the paragraph level down (a section: it holds no headings but its first line). */
+  runRange(a: number, b: number): void {
+    this.split(a, b, PARAGRAPH);
+  }
+
   /** Unit start positions strictly inside (a, b) at `level` (0-5: headings of depth <= level + 1). */
   private boundaries(level: number, a: number, b: number): number[] {
     const text = this.eng.text;

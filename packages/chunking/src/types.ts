@@ -82,9 +82,41 @@ export interface ChunkRecord {
   source: string | null;
   content_type: string;
   metadata: Record<string, string>;
+  /** With the `sections` hierarchy: the section_id of the section holding this chunk; else null. */
+  parent_id: string | null;
 }
 
-/** DocumentManifest record v1. */
+/** Section record v1: one parent of the `sections` hierarchy, with its exact span. */
+export interface SectionRecord {
+  section_id: string;
+  doc_id: string;
+  doc_version: string;
+  section_index: number;
+  section_count: number;
+  /** The enclosing section's id; null for a top-level section (its parent is the document). */
+  parent_id: string | null;
+  /** 1 = top level; 0 for a preamble before the first heading. */
+  level: number;
+  /** 0, or the part number when a section over the parent cap was split into consecutive parts. */
+  part: number;
+  /** Titles of the enclosing sections and this one, outermost first. */
+  heading_path: string[];
+  text: string;
+  char_start: number;
+  char_end: number;
+  byte_start: number;
+  byte_end: number;
+  token_start: number;
+  token_end: number;
+  num_tokens: number;
+  tokenizer: string;
+  chunker_fingerprint: string;
+  source: string | null;
+  content_type: string;
+  metadata: Record<string, string>;
+}
+
+/** DocumentManifest record. */
 export interface DocumentManifest {
   doc_id: string;
   doc_version: string;
@@ -93,6 +125,8 @@ export interface DocumentManifest {
   total_tokens: number;
   deleted: boolean;
   chunker_fingerprint: string;
+  /** Ids of the document's sections (the `sections` hierarchy); empty otherwise. */
+  section_ids: string[];
 }
 
 /** Chunking strategies. `whole` is what either strategy reports for a document that fits in one chunk. */
@@ -101,6 +135,8 @@ export type Strategy = 'window' | 'semantic' | 'whole';
 /** The result of chunking one document. */
 export interface ChunkedDocument {
   readonly chunks: ChunkRecord[];
+  /** Parent sections (the `sections` hierarchy); empty otherwise. */
+  readonly sections: SectionRecord[];
   readonly manifest: DocumentManifest;
   /** Graphemes whose own token count is over the cap (each became its own chunk; see DESIGN G2). */
   readonly overCapGraphemes: number;

@@ -123,3 +123,60 @@ export function verifyChunks(
   if (result.manifest.chunk_count !== chunks.length) out.push('manifest chunk_count differs from the chunks');
   return out;
 }
+
+/**
+ * Checks the `sections` hierarchy: sections are exact substrings (G1) whose num_tokens are their
+ * tokens alone within the parent cap (G2, the single-grapheme exception aside); they tile the document
+ * (every non-whitespace character in exactly one section, in order); every chunk lies inside the
+ * section its parent_id names; parent_ids point at earlier sections of a lower level.
+ */
+export function verifySections(
+  tokenizer: Tokenizer,
+  doc: DocumentInput,
+  result: ChunkedDocument,
+  limits: { readonly parentMaxTokens: number; readonly reservedTokens: number },
+): string[] {
+  const out: string[] = [];
+  const cps = Array.from(doc.text);
+  const owner = new Int32Array(cps.length).fill(-1);
+  const byId = new Map(result.sections.map((s) => [s.section_id, s]));
+  let prevEnd = 0;
+  result.sections.forEach((s, i) => {
+    const where = `section ${i} [${s.char_start}, ${s.char_end})`;
+    if (cps.slice(s.char_start, s.char_end).join('') !== s.text)
+      out.push(`${where}: text is not the document's code points`);
+    if (s.char_start !== prevEnd) out.push(`${where}: does not start where section ${i - 1} ended (${prevEnd})`);
+    prevEnd = s.char_end;
+    for (let c = s.char_start; c < s.char_end; c++) owner[c] = i;
+    const alone = tokenizer.count(s.text);
+    if (alone !== s.num_tokens) out.push(`${where}: num_tokens ${s.num_tokens} but alone ${alone}`);
+    if (alone + limits.reservedTokens > limits.parentMaxTokens && !isSingleGrapheme(s.text)) {
+      out.push(`${where}: ${alone} tokens over the parent cap ${limits.parentMaxTokens}`);
+    }
+    if (s.parent_id !== null) {
+      const p = byId.get(s.parent_id);
+      if (p === undefined || p.section_index >= s.section_index || p.level >= s.level) {
+        out.push(`${where}: parent_id does not name an earlier section of a lower level`);
+      }
+    }
+  });
+  if (result.sections.length > 0 && prevEnd !== cps.length)
+    out.push(`sections end at ${prevEnd}, not at ${cps.length}`);
+  cps.forEach((ch, i) => {
+    if (owner[i] === -1 && !/\s/.test(ch) && result.sections.length > 0) out.push(`character ${i} is in no section`);
+  });
+  for (const c of result.chunks) {
+    const s = c.parent_id === null ? undefined : byId.get(c.parent_id);
+    if (s === undefined) {
+      if (result.sections.length > 0) out.push(`chunk ${c.chunk_index}: parent_id names no section`);
+    } else if (c.char_start < s.char_start || c.char_end > s.char_end) {
+      out.push(
+        `chunk ${c.chunk_index} [${c.char_start}, ${c.char_end}) is not inside its section [${s.char_start}, ${s.char_end})`,
+      );
+    }
+  }
+  const ids = result.sections.map((s) => s.section_id);
+  if (JSON.stringify(result.manifest.section_ids) !== JSON.stringify(ids))
+    out.push('manifest section_ids differ from the sections');
+  return out.slice(0, 50);
+}

@@ -21,6 +21,8 @@ describe('compileChunkerOptions', () => {
       reservedTokens: 2,
       budgetTokens: 510,
       wholeIfFitsTokens: null,
+      hierarchy: 'none',
+      parentMaxTokens: 2048,
     });
     expect(Object.isFrozen(o)).toBe(true);
   });

@@ -3,7 +3,7 @@
  * cannot drift: the compiler fails if a record type gains a field not listed here, and
  * test/contract.test.ts fails if a list differs from its schema in `schemas/`.
  */
-import type { ChunkRecord, DocumentInput, DocumentManifest } from '@chunkline/chunking';
+import type { ChunkRecord, DocumentInput, DocumentManifest, SectionRecord } from '@chunkline/chunking';
 import { decodeWith, detectFraming, RecordCodec, registrySchemaId } from './codec.js';
 import { RecordError } from './errors.js';
 import { decodeRawDocumentJson } from './json.js';
@@ -61,6 +61,31 @@ export const FIELDS = {
     'source',
     'content_type',
     'metadata',
+    'parent_id',
+  ]),
+  section: fields<SectionRecord>()([
+    'section_id',
+    'doc_id',
+    'doc_version',
+    'section_index',
+    'section_count',
+    'parent_id',
+    'level',
+    'part',
+    'heading_path',
+    'text',
+    'char_start',
+    'char_end',
+    'byte_start',
+    'byte_end',
+    'token_start',
+    'token_end',
+    'num_tokens',
+    'tokenizer',
+    'chunker_fingerprint',
+    'source',
+    'content_type',
+    'metadata',
   ]),
   manifest: fields<DocumentManifest>()([
     'doc_id',
@@ -70,6 +95,7 @@ export const FIELDS = {
     'total_tokens',
     'deleted',
     'chunker_fingerprint',
+    'section_ids',
   ]),
 } as const;
 
@@ -77,6 +103,7 @@ export const FIELDS = {
 export const rawDocumentCodec = new RecordCodec<RawDocumentRecord>('raw-document');
 export const chunkCodec = new RecordCodec<ChunkRecord>('chunk');
 export const manifestCodec = new RecordCodec<DocumentManifest>('manifest');
+export const sectionCodec = new RecordCodec<SectionRecord>('section');
 
 /**
  * Decodes a RawDocument value from Kafka, detecting the framing from its first bytes: Schema Registry

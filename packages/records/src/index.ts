@@ -6,6 +6,7 @@ export {
   FIELDS,
   chunkCodec,
   manifestCodec,
+  sectionCodec,
   rawDocumentCodec,
   decodeRawDocument,
   toDocumentInput,

@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import { crc64Avro } from './rabin.js';
 
-/** The three record types of contract v1. */
-export type RecordKind = 'raw-document' | 'chunk' | 'manifest';
+/** The record types of the contract. */
+export type RecordKind = 'raw-document' | 'chunk' | 'manifest' | 'section';
 
-export const RECORD_KINDS: readonly RecordKind[] = ['raw-document', 'chunk', 'manifest'];
+export const RECORD_KINDS: readonly RecordKind[] = ['raw-document', 'chunk', 'manifest', 'section'];
 
 /** One version of one schema. */
 export interface SchemaVersion {

@@ -1,6 +1,6 @@
 /** fast-check generators of valid records of each kind. */
 import fc from 'fast-check';
-import type { ChunkRecord, DocumentManifest } from '@chunkline/chunking';
+import type { ChunkRecord, DocumentManifest, SectionRecord } from '@chunkline/chunking';
 import type { RawDocumentRecord } from '@chunkline/records';
 
 const hex = (n: number): fc.Arbitrary<string> =>
@@ -42,6 +42,32 @@ export const chunk: fc.Arbitrary<ChunkRecord> = fc.record({
   source: fc.option(fc.string({ maxLength: 30 }), { nil: null }),
   content_type: fc.constantFrom('text/plain', 'text/markdown'),
   metadata: meta,
+  parent_id: fc.option(hex(32), { nil: null }),
+});
+
+export const section: fc.Arbitrary<SectionRecord> = fc.record({
+  section_id: hex(32),
+  doc_id: fc.string({ minLength: 1, maxLength: 20 }),
+  doc_version: fc.string({ maxLength: 20 }),
+  section_index: count,
+  section_count: count,
+  parent_id: fc.option(hex(32), { nil: null }),
+  level: fc.integer({ min: 0, max: 6 }),
+  part: fc.integer({ min: 0, max: 100 }),
+  heading_path: fc.array(fc.string({ unit: 'grapheme', maxLength: 10 }), { maxLength: 4 }),
+  text,
+  char_start: offset,
+  char_end: offset,
+  byte_start: offset,
+  byte_end: offset,
+  token_start: offset,
+  token_end: offset,
+  num_tokens: count,
+  tokenizer: fc.constantFrom('bert-base-uncased', 'qwen3'),
+  chunker_fingerprint: hex(16),
+  source: fc.option(fc.string({ maxLength: 30 }), { nil: null }),
+  content_type: fc.constantFrom('text/plain', 'text/markdown'),
+  metadata: meta,
 });
 
 export const manifest: fc.Arbitrary<DocumentManifest> = fc.record({
@@ -52,4 +78,5 @@ export const manifest: fc.Arbitrary<DocumentManifest> = fc.record({
   total_tokens: offset,
   deleted: fc.boolean(),
   chunker_fingerprint: hex(16),
+  section_ids: fc.array(hex(32), { maxLength: 5 }),
 });

@@ -10,6 +10,8 @@ import {
   latestSchema,
   manifestCodec,
   rawDocumentCodec,
+  sectionCodec,
+  fingerprintBytes,
   schemaVersions,
   type RecordCodec,
 } from '@chunkline/records';
@@ -79,6 +81,19 @@ describe('round trips', () => {
   roundTrips('RawDocument', rawDocumentCodec, arb.rawDocument);
   roundTrips('Chunk', chunkCodec, arb.chunk);
   roundTrips('DocumentManifest', manifestCodec, arb.manifest);
+  roundTrips('Section', sectionCodec, arb.section);
+
+  it('reads Chunk and DocumentManifest v1 single-object data with the v2 schemas (new fields take defaults)', () => {
+    for (const [kind, codec, value, added] of [
+      ['chunk', chunkCodec, fc.sample(arb.chunk, { numRuns: 1, seed: 1 })[0]!, { parent_id: null }],
+      ['manifest', manifestCodec, fc.sample(arb.manifest, { numRuns: 1, seed: 1 })[0]!, { section_ids: [] }],
+    ] as const) {
+      const v1 = schemaVersions(kind)[0]!;
+      const old = Object.fromEntries(Object.entries(value).filter(([k]) => !(k in added)));
+      const bytes = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprintBytes(v1.fingerprint), v1.type.toBuffer(old)]);
+      expect((codec as RecordCodec<unknown>).decodeSingleObject(bytes)).toEqual({ ...old, ...added });
+    }
+  });
 
   it('RawDocument decodes from JSON and single-object framing alike', async () => {
     await fc.assert(

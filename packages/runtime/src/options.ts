@@ -15,6 +15,8 @@ export interface WorkerOptions {
   manifestTopic?: string;
   /** @default 'documents.dlq' */
   dlqTopic?: string;
+  /** Topic of Section records (the `sections` hierarchy). @default 'documents.sections' */
+  sectionTopic?: string;
   /** @default 'exactly-once' */
   delivery?: Delivery;
   /** Largest document text accepted, in UTF-8 bytes; larger ones are dead-lettered. @default 10485760 (10 MiB) */
@@ -52,6 +54,7 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     chunkTopic: o.chunkTopic ?? 'documents.chunks',
     manifestTopic: o.manifestTopic ?? 'documents.manifests',
     dlqTopic: o.dlqTopic ?? 'documents.dlq',
+    sectionTopic: o.sectionTopic ?? 'documents.sections',
     delivery: o.delivery ?? 'exactly-once',
     maxDocBytes: positive('maxDocBytes', o.maxDocBytes ?? 10 * 1024 * 1024),
     maxChunksPerDoc: positive('maxChunksPerDoc', o.maxChunksPerDoc ?? 10_000),
@@ -66,9 +69,11 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
   if (c.delivery !== 'exactly-once' && c.delivery !== 'at-least-once') {
     throw new RuntimeError(`delivery must be exactly-once or at-least-once, got ${String(c.delivery)}`);
   }
-  const topics = [c.inputTopic, c.chunkTopic, c.manifestTopic, c.dlqTopic];
+  const topics = [c.inputTopic, c.chunkTopic, c.manifestTopic, c.dlqTopic, c.sectionTopic];
   if (new Set(topics).size !== topics.length) {
-    throw new RuntimeError(`input, chunk, manifest and dead-letter topics must all differ, got ${topics.join(', ')}`);
+    throw new RuntimeError(
+      `input, chunk, manifest, dead-letter and section topics must all differ, got ${topics.join(', ')}`,
+    );
   }
   if (c.retryMaxDelayMs < c.retryInitialDelayMs)
     throw new RuntimeError('retryMaxDelayMs must be >= retryInitialDelayMs');

@@ -3,7 +3,7 @@
  * record becomes one dead-letter message (original key, value and headers, plus error headers in the
  * Kafka Connect style). Pure apart from the registry look-up inside `decode`.
  */
-import type { Chunker, ChunkRecord, DocumentManifest } from '@chunkline/chunking';
+import type { Chunker, ChunkRecord, DocumentManifest, SectionRecord } from '@chunkline/chunking';
 import { toDocumentInput, type RawDocumentRecord, isRecordError } from '@chunkline/records';
 import { classify, PoisonRecordError, type FailureStage } from './errors.js';
 import type { CompiledWorkerOptions } from './options.js';
@@ -33,6 +33,7 @@ export interface OutputMessage {
 export interface OutputEncoder {
   chunk(record: ChunkRecord): Buffer;
   manifest(record: DocumentManifest): Buffer;
+  section(record: SectionRecord): Buffer;
 }
 
 /** The result of processing one record. */
@@ -95,6 +96,7 @@ export class RecordProcessor {
         total_tokens: 0,
         deleted: true,
         chunker_fingerprint: this.chunker.fingerprint,
+        section_ids: [],
       };
       const value = this.encoder.manifest(manifest);
       return {
@@ -145,6 +147,17 @@ export class RecordProcessor {
       );
     }
     const messages: OutputMessage[] = [];
+    for (const section of result.sections) {
+      const value = this.encoder.section(section);
+      if (value.length > this.options.maxMessageBytes) {
+        throw new PoisonRecordError(
+          'OUTPUT_TOO_LARGE',
+          'encode',
+          `section ${section.section_index} encodes to ${value.length} bytes, over max message bytes ${this.options.maxMessageBytes}`,
+        );
+      }
+      messages.push({ topic: this.options.sectionTopic, key: msg.key, value });
+    }
     for (const chunk of result.chunks) {
       const value = this.encoder.chunk(chunk);
       if (value.length > this.options.maxMessageBytes) {

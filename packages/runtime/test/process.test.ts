@@ -1,7 +1,7 @@
 /** The record processor and the failure classifier, without a broker. */
 import { describe, expect, it } from 'vitest';
 import { createChunker } from '@chunkline/chunking';
-import { chunkCodec, decodeRawDocument, manifestCodec, RecordError } from '@chunkline/records';
+import { chunkCodec, decodeRawDocument, manifestCodec, RecordError, sectionCodec } from '@chunkline/records';
 import {
   classify,
   compileWorkerOptions,
@@ -19,7 +19,11 @@ async function processor(): Promise<RecordProcessor> {
   return new RecordProcessor(
     options,
     chunker,
-    { chunk: (r) => chunkCodec.encodeSingleObject(r), manifest: (r) => manifestCodec.encodeSingleObject(r) },
+    {
+      chunk: (r) => chunkCodec.encodeSingleObject(r),
+      manifest: (r) => manifestCodec.encodeSingleObject(r),
+      section: (r) => sectionCodec.encodeSingleObject(r),
+    },
     (v) => decodeRawDocument(v),
   );
 }

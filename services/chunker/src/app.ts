@@ -9,6 +9,7 @@ import {
   decodeRawDocument,
   latestSchema,
   manifestCodec,
+  sectionCodec,
   SchemaRegistryClient,
   topicSubject,
 } from '@chunkline/records';
@@ -48,6 +49,10 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     maxTokens: config.CHUNKLINE_MAX_TOKENS,
     overlapTokens: config.CHUNKLINE_OVERLAP,
     reservedTokens: config.CHUNKLINE_RESERVED,
+    hierarchy: config.CHUNKLINE_HIERARCHY,
+    ...(config.CHUNKLINE_PARENT_MAX_TOKENS === undefined
+      ? {}
+      : { parentMaxTokens: config.CHUNKLINE_PARENT_MAX_TOKENS }),
   });
   const registry =
     config.CHUNKLINE_SCHEMA_REGISTRY_URL === undefined
@@ -60,6 +65,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   let encoder: OutputEncoder = {
     chunk: (r) => chunkCodec.encodeSingleObject(r),
     manifest: (r) => manifestCodec.encodeSingleObject(r),
+    section: (r) => sectionCodec.encodeSingleObject(r),
   };
   if (config.CHUNKLINE_OUTPUT_ENCODING === 'registry' && registry !== undefined) {
     const chunkId = await registry.register(topicSubject(config.CHUNKLINE_CHUNK_TOPIC), latestSchema('chunk').schema);
@@ -67,9 +73,14 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       topicSubject(config.CHUNKLINE_MANIFEST_TOPIC),
       latestSchema('manifest').schema,
     );
+    const sectionId = await registry.register(
+      topicSubject(config.CHUNKLINE_SECTION_TOPIC),
+      latestSchema('section').schema,
+    );
     encoder = {
       chunk: (r) => chunkCodec.encodeRegistry(chunkId, r),
       manifest: (r) => manifestCodec.encodeRegistry(manifestId, r),
+      section: (r) => sectionCodec.encodeRegistry(sectionId, r),
     };
   }
   const options = compileWorkerOptions({
@@ -78,6 +89,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     chunkTopic: config.CHUNKLINE_CHUNK_TOPIC,
     manifestTopic: config.CHUNKLINE_MANIFEST_TOPIC,
     dlqTopic: config.CHUNKLINE_DLQ_TOPIC,
+    sectionTopic: config.CHUNKLINE_SECTION_TOPIC,
     delivery: config.CHUNKLINE_DELIVERY,
     maxDocBytes: config.CHUNKLINE_MAX_DOC_BYTES,
     maxChunksPerDoc: config.CHUNKLINE_MAX_CHUNKS_PER_DOC,

@@ -49,6 +49,12 @@ export interface ChunkCommandOptions {
    * window are kept whole (one chunk, strategy `whole`). Off when absent.
    */
   wholeIfFits?: string;
+  /** `sections`: also emit parent Section records; chunks never cross a section. @default 'none' */
+  hierarchy?: 'none' | 'sections';
+  /** Cap of a parent section, reserved special tokens included. @default max(2048, maxTokens) */
+  parentMaxTokens?: number;
+  /** Output file for Section records (`.jsonl` or `.avro`); needs `--hierarchy sections`. */
+  sections?: string;
 }
 
 /** The `chunk` command's options with defaults filled in and rules checked. Frozen. */
@@ -67,6 +73,11 @@ export interface CompiledChunkOptions {
   readonly quiet: boolean;
   /** The model `config.json` of `--whole-if-fits`; `null`: off. Read when the command runs. */
   readonly wholeIfFitsConfigPath: string | null;
+  readonly hierarchy: 'none' | 'sections';
+  /** `null`: the core's default. */
+  readonly parentMaxTokens: number | null;
+  /** `null`: sections are not written. */
+  readonly sectionsPath: string | null;
 }
 
 /** A command to run. */
@@ -104,6 +115,14 @@ export function compileChunkOptions(paths: readonly string[], options: ChunkComm
       throw new UsageError('--manifests must name a different file than --out');
     }
   }
+  const sectionsPath = options.sections ?? null;
+  const hierarchy = options.hierarchy ?? 'none';
+  if (sectionsPath !== null) {
+    checkOutputPath('--sections', sectionsPath);
+    if (hierarchy !== 'sections') throw new UsageError('--sections needs --hierarchy sections');
+    const others = [options.out, manifestsPath].filter((x): x is string => x !== null).map((x) => path.resolve(x));
+    if (others.includes(path.resolve(sectionsPath))) throw new UsageError('--sections must name a file of its own');
+  }
   return Object.freeze({
     paths: Object.freeze([...paths]),
     tokenizer: options.tokenizer ?? CHUNK_DEFAULTS.tokenizer,
@@ -116,6 +135,9 @@ export function compileChunkOptions(paths: readonly string[], options: ChunkComm
     verify: options.verify ?? false,
     quiet: options.quiet ?? false,
     wholeIfFitsConfigPath: options.wholeIfFits ?? null,
+    hierarchy,
+    parentMaxTokens: options.parentMaxTokens ?? null,
+    sectionsPath,
   });
 }
 
@@ -197,6 +219,20 @@ export function buildProgram(
         'context window of this model config.json (see `chunkline context plan`); tokens are counted with\n' +
         "--tokenizer, so give the model's own tokenizer for an exact fit (default: off)",
     )
+    .addOption(
+      new Option(
+        '--hierarchy <mode>',
+        'sections: also emit parent sections (Markdown headings, numbered clauses, titles); chunks never cross one',
+      )
+        .choices(['none', 'sections'])
+        .default('none'),
+    )
+    .addOption(
+      new Option('--parent-max-tokens <n>', 'cap of a parent section; longer sections are split into parts')
+        .argParser(parseNonNegativeInteger)
+        .default(undefined, 'max(2048, --max-tokens)'),
+    )
+    .option('--sections <file>', 'write Section records here, .jsonl or .avro (needs --hierarchy sections)')
     .action((paths: string[], options: ChunkCommandOptions) => {
       onParsed({ kind: 'chunk', options: compileChunkOptions(paths, options) });
     });

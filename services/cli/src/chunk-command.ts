@@ -4,7 +4,7 @@
  * one document, not the corpus.
  */
 import path from 'node:path';
-import { createChunker, isChunkingError, verifyChunks } from '@chunkline/chunking';
+import { createChunker, isChunkingError, verifyChunks, verifySections } from '@chunkline/chunking';
 import type { Chunker, DocumentInput } from '@chunkline/chunking';
 import { isTokenizerLoadError, loadTokenizer } from '@chunkline/tokenizers';
 import type { CompiledChunkOptions } from './args.js';
@@ -39,6 +39,8 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   maxTokens: '--max-tokens',
   overlapTokens: '--overlap',
   reservedTokens: '--reserved',
+  parentMaxTokens: '--parent-max-tokens',
+  hierarchy: '--hierarchy',
 };
 
 function messageOf(err: unknown): string {
@@ -59,19 +61,31 @@ export function formatSummary(stats: ChunkRunStats, seconds: number): string {
 /** Opens --out and --manifests; on failure closes what was opened and returns the message. */
 async function openWriters(
   options: CompiledChunkOptions,
-): Promise<{ out: RecordFileWriter; manifests: RecordFileWriter | null } | { error: string }> {
+): Promise<
+  { out: RecordFileWriter; manifests: RecordFileWriter | null; sections: RecordFileWriter | null } | { error: string }
+> {
   let out: RecordFileWriter;
   try {
     out = await openRecordWriter(options.outPath, 'chunk');
   } catch (err) {
     return { error: `cannot write --out ${options.outPath}: ${messageOf(err)}` };
   }
-  if (options.manifestsPath === null) return { out, manifests: null };
+  let manifests: RecordFileWriter | null = null;
+  if (options.manifestsPath !== null) {
+    try {
+      manifests = await openRecordWriter(options.manifestsPath, 'manifest');
+    } catch (err) {
+      await out.abort();
+      return { error: `cannot write --manifests ${options.manifestsPath}: ${messageOf(err)}` };
+    }
+  }
+  if (options.sectionsPath === null) return { out, manifests, sections: null };
   try {
-    return { out, manifests: await openRecordWriter(options.manifestsPath, 'manifest') };
+    return { out, manifests, sections: await openRecordWriter(options.sectionsPath, 'section') };
   } catch (err) {
     await out.abort();
-    return { error: `cannot write --manifests ${options.manifestsPath}: ${messageOf(err)}` };
+    await manifests?.abort();
+    return { error: `cannot write --sections ${options.sectionsPath}: ${messageOf(err)}` };
   }
 }
 
@@ -95,7 +109,7 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
     io.stderr.write(`error: ${writers.error}\n`);
     return EXIT_FILES_FAILED;
   }
-  const { out, manifests } = writers;
+  const { out, manifests, sections } = writers;
   let committed = false;
   try {
     let tokenizer;
@@ -111,6 +125,8 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
       overlapTokens: options.overlapTokens,
       reservedTokens: options.reservedTokens,
       ...(wholeIfFitsTokens === undefined ? {} : { wholeIfFitsTokens }),
+      hierarchy: options.hierarchy,
+      ...(options.parentMaxTokens === null ? {} : { parentMaxTokens: options.parentMaxTokens }),
     };
     let chunker: Chunker;
     try {
@@ -131,6 +147,7 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
 
     const exclude = new Set([path.resolve(options.outPath)]);
     if (options.manifestsPath !== null) exclude.add(path.resolve(options.manifestsPath));
+    if (options.sectionsPath !== null) exclude.add(path.resolve(options.sectionsPath));
     const listing = await listInputFiles(options.paths, { exclude });
     const stats: ChunkRunStats = { documents: 0, chunks: 0, tokens: 0, overCapGraphemes: 0, failedFiles: 0, bytes: 0 };
     for (const note of listing.skipped) io.stderr.write(`${note.path}: ${note.reason}\n`);
@@ -160,6 +177,9 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
           result = chunker.chunk(doc);
           if (options.verify) {
             const violations = verifyChunks(tokenizer, doc, result, limits);
+            if (options.hierarchy === 'sections') {
+              violations.push(...verifySections(tokenizer, doc, result, chunker.options));
+            }
             if (violations.length > 0) {
               const shown = violations.slice(0, MAX_VIOLATIONS_SHOWN).join('; ');
               const more =
@@ -179,6 +199,7 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
           continue;
         }
         for (const chunk of result.chunks) await out.write(chunk);
+        if (sections !== null) for (const section of result.sections) await sections.write(section);
         if (manifests !== null) await manifests.write(result.manifest);
         stats.documents += 1;
         stats.chunks += result.chunks.length;
@@ -193,6 +214,7 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
 
     await out.commit();
     if (manifests !== null) await manifests.commit();
+    if (sections !== null) await sections.commit();
     committed = true;
     io.stderr.write(`${formatSummary(stats, (performance.now() - startMs) / 1000)}\n`);
     return stats.failedFiles > 0 ? EXIT_FILES_FAILED : 0;
@@ -200,6 +222,7 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
     if (!committed) {
       await out.abort();
       await manifests?.abort();
+      await sections?.abort();
     }
   }
 }

@@ -54,6 +54,9 @@ describe('chunkline argument parsing', () => {
       verify: false,
       quiet: false,
       wholeIfFitsConfigPath: null,
+      hierarchy: 'none',
+      parentMaxTokens: null,
+      sectionsPath: null,
     });
     expect(Object.isFrozen(parsed.options)).toBe(true);
   });
