@@ -48,11 +48,18 @@ export interface Topics {
   chunks: string;
   manifests: string;
   dlq: string;
+  sections: string;
 }
 
 export async function createTopics(partitions = 3): Promise<Topics> {
   const id = unique('t');
-  const topics = { input: `${id}.raw`, chunks: `${id}.chunks`, manifests: `${id}.manifests`, dlq: `${id}.dlq` };
+  const topics = {
+    input: `${id}.raw`,
+    chunks: `${id}.chunks`,
+    manifests: `${id}.manifests`,
+    dlq: `${id}.dlq`,
+    sections: `${id}.sections`,
+  };
   const admin: Admin = kafka().admin();
   await admin.connect();
   try {
@@ -172,6 +179,7 @@ export function startWorker(topics: Topics, env: Record<string, string> = {}): W
       CHUNKLINE_CHUNK_TOPIC: topics.chunks,
       CHUNKLINE_MANIFEST_TOPIC: topics.manifests,
       CHUNKLINE_DLQ_TOPIC: topics.dlq,
+      CHUNKLINE_SECTION_TOPIC: topics.sections,
       CHUNKLINE_HTTP_PORT: '0',
       CHUNKLINE_HTTP_HOST: '127.0.0.1',
       CHUNKLINE_MAX_TOKENS: '128',

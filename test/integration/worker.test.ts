@@ -9,11 +9,12 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createChunker,
   verifyChunks,
+  verifySections,
   type ChunkRecord,
   type DocumentManifest,
   type Tokenizer,
 } from '@chunkline/chunking';
-import { rawDocumentCodec } from '@chunkline/records';
+import { rawDocumentCodec, sectionCodec } from '@chunkline/records';
 import { loadTokenizer } from '@chunkline/tokenizers';
 import {
   createTopics,
@@ -286,6 +287,35 @@ describe('chunkline worker on a real broker', () => {
     expect(na + nb).toBe(docs.length);
     expect(na).toBeGreaterThan(0);
     expect(nb).toBeGreaterThan(0);
+  });
+
+  it('hierarchy: sections, chunks and the manifest of a legal text in one transaction', async () => {
+    const topics = await createTopics(1);
+    const text = readFileSync(path.join(ROOT, 'test', 'fixtures', 'corpus', 'legal', 'Apache-2.0.txt'), 'utf8');
+    await produce(topics.input, [jsonDoc('apache', text)]);
+    const w = worker(topics, { CHUNKLINE_HIERARCHY: 'sections', CHUNKLINE_PARENT_MAX_TOKENS: '512' });
+    await w.ready();
+    const records = await readUntil([topics.sections, topics.chunks, topics.manifests], (rs) =>
+      rs.some((r) => r.topic === topics.manifests),
+    );
+    const sections = records
+      .filter((r) => r.topic === topics.sections)
+      .map((r) => sectionCodec.decodeSingleObject(r.value!));
+    const chunks = records.filter((r) => r.topic === topics.chunks).map(decodeChunk);
+    const manifest = decodeManifest(records.find((r) => r.topic === topics.manifests)!);
+    const options = {
+      maxTokens: 128,
+      reservedTokens: 2,
+      overlapTokens: 0,
+      hierarchy: 'sections' as const,
+      parentMaxTokens: 512,
+    };
+    const result = { chunks, sections, manifest, overCapGraphemes: 0 };
+    const doc = { docId: 'apache', text };
+    expect(verifySections(tokenizer, doc, result, options)).toEqual([]);
+    expect(verifyChunks(tokenizer, doc, result, options)).toEqual([]);
+    expect(manifest.section_ids).toEqual(sections.map((s) => s.section_id));
+    expect(sections.length).toBeGreaterThan(10);
   });
 
   it('SIGTERM under load exits 0 within the timeout, and a new worker resumes without loss', async () => {
