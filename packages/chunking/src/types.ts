@@ -50,13 +50,8 @@ export interface DocumentInput {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-/** Chunk record v1, field names exactly as in DESIGN.md and schemas/. */
-export interface ChunkRecord {
-  chunk_id: string;
-  doc_id: string;
-  doc_version: string;
-  chunk_index: number;
-  chunk_count: number;
+/** The exact span of a chunk or section in its document, and its own token count. */
+export interface ExactSpan {
   /** Exact substring of the document text. */
   text: string;
   /** Unicode code point index of the first character (inclusive). */
@@ -67,27 +62,40 @@ export interface ChunkRecord {
   byte_start: number;
   /** UTF-8 byte index one past the last byte. */
   byte_end: number;
-  /** Index of the first document token inside the chunk. */
+  /** Index of the first document token inside the span. */
   token_start: number;
-  /** One past the last document token inside the chunk. */
+  /** One past the last document token inside the span. */
   token_end: number;
   /** Tokens of `text` tokenized alone, without special tokens. */
   num_tokens: number;
-  /** Tokens at the start of this chunk that repeat the end of the previous chunk. */
-  overlap_tokens: number;
-  strategy: Strategy;
-  heading_path: string[];
+}
+
+/** Fields every output record copies from the document and the chunker. */
+export interface ProvenanceFields {
   tokenizer: string;
   chunker_fingerprint: string;
   source: string | null;
   content_type: string;
   metadata: Record<string, string>;
+}
+
+/** Chunk record (schemas/chunk), field names exactly as in DESIGN.md. */
+export interface ChunkRecord extends ExactSpan, ProvenanceFields {
+  chunk_id: string;
+  doc_id: string;
+  doc_version: string;
+  chunk_index: number;
+  chunk_count: number;
+  /** Tokens at the start of this chunk that repeat the end of the previous chunk. */
+  overlap_tokens: number;
+  strategy: Strategy;
+  heading_path: string[];
   /** With the `sections` hierarchy: the section_id of the section holding this chunk; else null. */
   parent_id: string | null;
 }
 
-/** Section record v1: one parent of the `sections` hierarchy, with its exact span. */
-export interface SectionRecord {
+/** Section record (schemas/section): one parent of the `sections` hierarchy, with its exact span. */
+export interface SectionRecord extends ExactSpan, ProvenanceFields {
   section_id: string;
   doc_id: string;
   doc_version: string;
@@ -101,19 +109,6 @@ export interface SectionRecord {
   part: number;
   /** Titles of the enclosing sections and this one, outermost first. */
   heading_path: string[];
-  text: string;
-  char_start: number;
-  char_end: number;
-  byte_start: number;
-  byte_end: number;
-  token_start: number;
-  token_end: number;
-  num_tokens: number;
-  tokenizer: string;
-  chunker_fingerprint: string;
-  source: string | null;
-  content_type: string;
-  metadata: Record<string, string>;
 }
 
 /** DocumentManifest record. */
