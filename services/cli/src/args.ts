@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_TOKENIZER } from '@chunkline/tokenizers';
 import { addContextCommands, addNiahCommands, type ContextCommandLine } from './context-args.js';
+import { addIngestCommands, type IngestCommandLine } from './ingest-args.js';
 import type { TextSink } from './io.js';
 import { EXIT_USAGE, parseNonNegativeInteger, UsageError } from './usage.js';
 
@@ -84,7 +85,8 @@ export interface CompiledChunkOptions {
 export type CommandLine =
   | { readonly kind: 'chunk'; readonly options: CompiledChunkOptions }
   | { readonly kind: 'inspect'; readonly file: string }
-  | ContextCommandLine;
+  | ContextCommandLine
+  | IngestCommandLine;
 
 /** What parsing a command line produced: a command to run, or an exit code (help, usage error). */
 export type ParsedCommandLine = CommandLine | { readonly kind: 'exit'; readonly exitCode: number };
@@ -250,6 +252,7 @@ export function buildProgram(
 
   addContextCommands(program, onParsed);
   addNiahCommands(program, onParsed);
+  addIngestCommands(program, onParsed);
   return program;
 }
 

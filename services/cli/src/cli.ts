@@ -31,6 +31,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await runNiahCheckCommand(parsed.options, io);
       case 'niah-prompts':
         return await runNiahPromptsCommand(parsed.options, io);
+      // Loaded on demand: Kafka and SQLite are needed by these two commands only.
+      case 'ingest':
+        return await (await import('./ingest-command.js')).runIngestCommand(parsed.options, io);
+      case 'search':
+        return await (await import('./search-command.js')).runSearchCommand(parsed.options, io);
     }
   } catch (err) {
     // Errors a command throws to end with a known exit code; their message names the flag and file.

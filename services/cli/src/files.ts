@@ -169,6 +169,14 @@ export async function readTextFile(fsPath: string): Promise<ReadResult> {
   } catch (err) {
     return { ok: false, reason: `cannot read: ${errorReason(err)}`, byteLength: 0 };
   }
+  return decodeTextBytes(bytes);
+}
+
+/**
+ * A file's bytes as the document text DESIGN.md defines (see {@link readTextFile}): refused as binary
+ * when a NUL byte is in the first {@link BINARY_SNIFF_BYTES} bytes, or as not UTF-8.
+ */
+export function decodeTextBytes(bytes: Uint8Array): ReadResult {
   if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
     return {
       ok: false,
@@ -191,4 +199,123 @@ export async function readTextFile(fsPath: string): Promise<ReadResult> {
 export function contentTypeOf(docId: string): string {
   const ext = path.posix.extname(docId).toLowerCase();
   return ext === '.md' || ext === '.markdown' ? 'text/markdown' : 'text/plain';
+}
+
+/** A command-line path as {@link walkInputFiles} found it. */
+export interface WalkRoot {
+  /** The path as given. */
+  readonly given: string;
+  /** The path as given, with `/` separators: the prefix of its documents' ids. */
+  readonly givenPosix: string;
+  /** `failed`: it could not be read (the failure is reported through `onNote`). */
+  readonly kind: 'file' | 'folder' | 'failed';
+}
+
+/** Options of {@link walkInputFiles}. */
+export interface WalkOptions extends ListOptions {
+  /** Called for each command-line path before its files. */
+  readonly onRoot?: (root: WalkRoot) => void;
+  /** Called for each path that cannot be read (`failure`) or is left out on purpose (`skipped`). */
+  readonly onNote?: (note: PathNote, kind: 'failure' | 'skipped') => void;
+}
+
+/** One folder's entries to walk, sorted so that the walk yields paths in code point order. */
+async function sortedEntries(
+  dir: string,
+  display: string,
+  onNote: (note: PathNote, kind: 'failure' | 'skipped') => void,
+): Promise<{ name: string; isDir: boolean }[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    onNote({ path: display, reason: `cannot list folder: ${errorReason(err)}` }, 'failure');
+    return [];
+  }
+  const out: { name: string; isDir: boolean; key: string }[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const childDisplay = path.posix.join(display, entry.name);
+    if (entry.isDirectory()) {
+      out.push({ name: entry.name, isDir: true, key: `${entry.name}/` });
+    } else if (entry.isFile()) {
+      out.push({ name: entry.name, isDir: false, key: entry.name });
+    } else if (entry.isSymbolicLink()) {
+      try {
+        const target = await stat(path.join(dir, entry.name));
+        if (target.isFile()) out.push({ name: entry.name, isDir: false, key: entry.name });
+        else if (target.isDirectory())
+          onNote({ path: childDisplay, reason: 'symlinked folder, not followed' }, 'skipped');
+        else onNote({ path: childDisplay, reason: 'not a regular file' }, 'failure');
+      } catch (err) {
+        onNote({ path: childDisplay, reason: `broken symlink: ${errorReason(err)}` }, 'failure');
+      }
+    } else {
+      onNote({ path: childDisplay, reason: 'not a regular file' }, 'failure');
+    }
+  }
+  // A folder sorts as `name/`, so that depth-first order equals sorting the whole relative paths.
+  return out.sort((a, b) => compareCodePoints(a.key, b.key));
+}
+
+async function* walkFolderFiles(
+  dir: string,
+  display: string,
+  onNote: (note: PathNote, kind: 'failure' | 'skipped') => void,
+): AsyncGenerator<InputFile> {
+  for (const entry of await sortedEntries(dir, display, onNote)) {
+    const fsPath = path.join(dir, entry.name);
+    const docId = path.posix.join(display, entry.name);
+    if (entry.isDir) yield* walkFolderFiles(fsPath, docId, onNote);
+    else yield { docId, fsPath };
+  }
+}
+
+/**
+ * Like {@link listInputFiles}, as a stream: the same files with the same ids, in the same order, holding
+ * one folder's entries at a time rather than the whole list. Duplicates are not removed (the caller
+ * keeps the ids it has seen); excluded paths are reported as skipped.
+ */
+export async function* walkInputFiles(paths: readonly string[], options: WalkOptions = {}): AsyncGenerator<InputFile> {
+  const exclude = options.exclude ?? new Set<string>();
+  const onNote = options.onNote ?? (() => undefined);
+  for (const given of paths) {
+    const givenPosix = toPosix(given);
+    let info;
+    try {
+      info = await stat(given);
+    } catch (err) {
+      options.onRoot?.({ given, givenPosix, kind: 'failed' });
+      onNote({ path: given, reason: errorReason(err) }, 'failure');
+      continue;
+    }
+    if (info.isDirectory()) {
+      options.onRoot?.({ given, givenPosix, kind: 'folder' });
+      for await (const file of walkFolderFiles(given, givenPosix, onNote)) {
+        if (exclude.has(path.resolve(file.fsPath))) onNote({ path: file.docId, reason: 'it is excluded' }, 'skipped');
+        else yield file;
+      }
+    } else if (info.isFile()) {
+      options.onRoot?.({ given, givenPosix, kind: 'file' });
+      if (exclude.has(path.resolve(given))) onNote({ path: givenPosix, reason: 'it is excluded' }, 'skipped');
+      else yield { docId: givenPosix, fsPath: given };
+    } else {
+      options.onRoot?.({ given, givenPosix, kind: 'failed' });
+      onNote({ path: given, reason: 'not a regular file or folder' }, 'failure');
+    }
+  }
+}
+
+/**
+ * True when `docId` is an id that walking `root` can give: the root itself for a file, or a path under
+ * it for a folder (ids are `path.posix.join(root, inside)`, so a root of `.` gives relative ids).
+ */
+export function isDocIdUnder(docId: string, root: WalkRoot): boolean {
+  if (root.kind === 'file') return docId === root.givenPosix;
+  if (root.kind !== 'folder') return false;
+  // A folder's ids come from path.posix.join, so they are normalized.
+  if (path.posix.normalize(docId) !== docId) return false;
+  const prefix = path.posix.join(root.givenPosix, 'x').slice(0, -1);
+  if (prefix === '') return !path.posix.isAbsolute(docId) && docId !== '..' && !docId.startsWith('../');
+  return docId.startsWith(prefix);
 }

@@ -14,6 +14,14 @@ export interface CliIo {
    * drawn). The bar is drawn on stderr only, never on stdout.
    */
   readonly progressTerminal?: NodeJS.WriteStream | undefined;
+  /** Environment variables a command may read (KAFKA_BROKERS for `ingest`). @default none */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * A signal that aborts when the user asks a long-running command to stop (SIGINT, SIGTERM). Only
+   * commands that stop cleanly call it; main.ts installs the signal handlers on the first call, so
+   * other commands keep the default behaviour of those signals. @default none (never aborts)
+   */
+  readonly stopSignal?: () => AbortSignal;
 }
 
 /** The process's own streams. */
@@ -22,5 +30,6 @@ export function processIo(): CliIo {
     stdout: process.stdout,
     stderr: process.stderr,
     progressTerminal: process.stderr.isTTY ? process.stderr : undefined,
+    env: process.env,
   };
 }
