@@ -13,6 +13,7 @@ export {
   type KafkaPosition,
   type SearchHit,
   type StoredChunk,
+  type StoredDocument,
 } from './store.js';
 export {
   Indexer,

@@ -88,6 +88,18 @@ export interface StoredChunk {
   readonly chunkIndex: number;
 }
 
+/** What the index holds for one document. */
+export interface StoredDocument {
+  readonly docId: string;
+  /** The latest manifest's `doc_version` ('' for a deletion). */
+  readonly docVersion: string;
+  readonly deleted: boolean;
+  /** The chunk ids the latest manifest lists, in order. */
+  readonly chunkIds: readonly string[];
+  /** How many of them have arrived (are searchable). */
+  readonly visibleChunks: number;
+}
+
 /** Options of {@link IndexStore.open}. */
 export interface IndexStoreOptions {
   /** Open an existing index read-only (for search). @default false */
@@ -539,6 +551,27 @@ export class IndexStore {
         `SELECT count(*) FROM manifests m
           WHERE m.chunk_count <> (SELECT count(*) FROM chunks c WHERE c.doc_id = m.doc_id AND c.visible = 1)`,
       ),
+    };
+  }
+
+  /** The document's latest manifest and how many of its chunks are searchable; undefined if never seen. */
+  document(docId: string): StoredDocument | undefined {
+    const row = this.db
+      .prepare<[string], { doc_version: string; deleted: number; chunk_ids: string }>(
+        'SELECT doc_version, deleted, chunk_ids FROM manifests WHERE doc_id = ?',
+      )
+      .get(docId);
+    if (row === undefined) return undefined;
+    const visibleChunks = this.db
+      .prepare<[string], number>('SELECT count(*) FROM chunks WHERE doc_id = ? AND visible = 1')
+      .pluck()
+      .get(docId);
+    return {
+      docId,
+      docVersion: row.doc_version,
+      deleted: row.deleted === 1,
+      chunkIds: JSON.parse(row.chunk_ids) as string[],
+      visibleChunks: visibleChunks ?? 0,
     };
   }
 

@@ -185,6 +185,14 @@ describe('IndexStore', () => {
     s.apply([l.manifests[2]!]);
     expect(visibleIds(s)).toEqual(['d#v3#0']);
     expect(s.stats()).toMatchObject({ documents: 1, deletedDocuments: 0, pendingChunks: 0 });
+    expect(s.document('d')).toEqual({
+      docId: 'd',
+      docVersion: 'v3',
+      deleted: false,
+      chunkIds: ['d#v3#0'],
+      visibleChunks: 1,
+    });
+    expect(s.document('nope')).toBeUndefined();
   });
 
   it('ends with exactly the latest manifest’s chunks for any interleaving of the two topics, with replays', () => {
