@@ -6,6 +6,19 @@ import * as transformers from '@huggingface/transformers';
 import type { Encoding, Tokenizer } from '@chunkline/chunking';
 import { AlignedEncoder, type LibraryPipeline } from './aligned-encoder.js';
 import { TokenizerLoadError } from './errors.js';
+import { type EncoderKind, type FastEncoder, selectFastEncoder } from './fast-encoder.js';
+
+/** Options of {@link loadTokenizer}. */
+export interface LoadTokenizerOptions {
+  /**
+   * `auto` (default): the fast encoder when the tokenizer.json uses exactly the features it implements,
+   * else the reference; `fast`: the fast encoder or a TokenizerLoadError (UNSUPPORTED); `reference`:
+   * always the AlignedEncoder driving transformers.js's pipeline step by step.
+   */
+  encoder?: 'auto' | 'fast' | 'reference';
+  /** Told once, at load, which encoder was chosen and why. */
+  onEncoderSelected?: (kind: EncoderKind, reason: string) => void;
+}
 
 /** Name of the tokenizer used when none is configured. */
 export const DEFAULT_TOKENIZER = 'bert-base-uncased';
@@ -14,6 +27,9 @@ export const DEFAULT_TOKENIZER = 'bert-base-uncased';
 export const BUNDLED_TOKENIZERS: readonly string[] = Object.freeze(['bert-base-uncased', 'qwen3']);
 
 const ASSETS = fileURLToPath(new URL('../assets/', import.meta.url));
+/** Encoder used when `loadTokenizer` is given none. */
+const DEFAULT_ENCODER: NonNullable<LoadTokenizerOptions['encoder']> = 'reference';
+
 const REQUIRED_FILES = ['tokenizer.json', 'tokenizer_config.json'] as const;
 
 /** Directory of a bundled tokenizer. */
@@ -37,21 +53,38 @@ export class HfTokenizer implements Tokenizer {
   readonly fingerprint: string;
   /** Directory the tokenizer was loaded from. */
   readonly dir: string;
+  /** Which encoder `encode` and `count` use, decided once at load. */
+  readonly encoderKind: EncoderKind;
   private readonly lib: PreTrainedTokenizerLike;
-  private readonly encoder: AlignedEncoder;
+  private readonly reference: AlignedEncoder;
+  private readonly encoder: AlignedEncoder | FastEncoder;
 
   /** @internal use {@link loadTokenizer}. */
-  constructor(id: string, dir: string, fingerprint: string, lib: PreTrainedTokenizerLike, encoder: AlignedEncoder) {
+  constructor(
+    id: string,
+    dir: string,
+    fingerprint: string,
+    lib: PreTrainedTokenizerLike,
+    reference: AlignedEncoder,
+    fast: FastEncoder | null,
+  ) {
     this.id = id;
     this.dir = dir;
     this.fingerprint = fingerprint;
     this.lib = lib;
-    this.encoder = encoder;
+    this.reference = reference;
+    this.encoder = fast ?? reference;
+    this.encoderKind = fast?.kind ?? 'reference';
   }
 
   /** Ids (no special tokens) with UTF-16 spans into `text`. Tokenize each document once. */
   encode(text: string): Encoding {
     return this.encoder.encode(text);
+  }
+
+  /** The reference encoding (AlignedEncoder over transformers.js's pipeline), whatever `encoderKind` is. */
+  encodeReference(text: string): Encoding {
+    return this.reference.encode(text);
   }
 
   /** Token count of `text` tokenized alone, without special tokens. */
@@ -61,7 +94,7 @@ export class HfTokenizer implements Tokenizer {
 
   /** Exact count of text[a, b) alone from the document's encoding at clean cuts, else -1. */
   countSpan(text: string, enc: Encoding, a: number, b: number, inside: number): number {
-    return this.encoder.countSpan(text, enc, a, b, inside);
+    return this.reference.countSpan(text, enc, a, b, inside);
   }
 
   /** transformers.js's own `encode` without special tokens: the ids only, the speed baseline. */
@@ -98,7 +131,14 @@ function readJson(dir: string, file: string): { raw: Buffer; json: Record<string
  * holding tokenizer.json and tokenizer_config.json. Never touches the network.
  * @default DEFAULT_TOKENIZER
  */
-export async function loadTokenizer(nameOrDir: string = DEFAULT_TOKENIZER): Promise<HfTokenizer> {
+export async function loadTokenizer(
+  nameOrDir: string = DEFAULT_TOKENIZER,
+  options: LoadTokenizerOptions = {},
+): Promise<HfTokenizer> {
+  const mode = options.encoder ?? DEFAULT_ENCODER;
+  if (!['auto', 'fast', 'reference'].includes(mode)) {
+    throw new TokenizerLoadError('UNSUPPORTED', `encoder must be auto, fast or reference, not ${String(mode)}`);
+  }
   const bundled = BUNDLED_TOKENIZERS.includes(nameOrDir);
   const dir = bundled ? bundledTokenizerDir(nameOrDir) : resolve(nameOrDir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -129,8 +169,20 @@ export async function loadTokenizer(nameOrDir: string = DEFAULT_TOKENIZER): Prom
     );
   }
   const encoder = new AlignedEncoder(lib._tokenizer, tj.json as never, dir);
+  let fast: FastEncoder | null = null;
+  let reason = 'encoder: reference requested';
+  if (mode !== 'reference') {
+    const picked = selectFastEncoder(lib._tokenizer, tj.json as never, encoder);
+    if ('encoder' in picked) {
+      fast = picked.encoder;
+      reason = `tokenizer.json fits the ${fast.kind} encoder`;
+    } else if (mode === 'fast') {
+      throw new TokenizerLoadError('UNSUPPORTED', `${dir}: no fast encoder for this tokenizer (${picked.reason})`);
+    } else reason = `no fast encoder: ${picked.reason}`;
+  }
+  options.onEncoderSelected?.(fast?.kind ?? 'reference', reason);
   const fingerprint = createHash('sha256').update(tj.raw).update(tc.raw).digest('hex').slice(0, 16);
   const named = tc.json.name_or_path ?? tc.json._name_or_path;
   const id = bundled ? nameOrDir : typeof named === 'string' && named !== '' ? named : basename(dir);
-  return new HfTokenizer(id, dir, fingerprint, lib, encoder);
+  return new HfTokenizer(id, dir, fingerprint, lib, encoder, fast);
 }
