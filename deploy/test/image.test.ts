@@ -53,6 +53,15 @@ function stageContext(): void {
   }
 }
 
+/**
+ * The environment of the replayed RUN lines: this process's, minus the npm_* variables an enclosing
+ * `npm test` sets (npm_config_* would act as npm options inside the build), keeping where npm caches.
+ */
+function buildEnv(): Record<string, string | undefined> {
+  const keep = new Set(['npm_config_cache', 'npm_config_registry']);
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') || keep.has(k)));
+}
+
 function runBuildStage(): void {
   for (const ins of build.instructions.filter((i) => i.keyword === 'RUN')) {
     const command = ins.args.replace(/^(--\S+\s+)+/, '');
@@ -63,7 +72,7 @@ function runBuildStage(): void {
     const run = spawnSync('bash', ['-o', 'pipefail', '-c', command], {
       cwd: context,
       encoding: 'utf8',
-      env: { ...process.env, npm_config_update_notifier: 'false' },
+      env: { ...buildEnv(), npm_config_update_notifier: 'false' },
       maxBuffer: 64 * 1024 * 1024,
     });
     if (run.status !== 0) {
