@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * `chunkline-worker` (the container's entry): configuration from the environment, start, and OS
- * signals wired once here. SIGTERM or SIGINT stops gracefully within CHUNKLINE_SHUTDOWN_TIMEOUT_MS
- * (exit 0); a second signal, or the deadline, forces exit 1 with a log line saying so.
+ * signals wired once here, before anything starts. SIGTERM or SIGINT stops gracefully within
+ * CHUNKLINE_SHUTDOWN_TIMEOUT_MS (exit 0), also when it arrives while the worker is still starting; a
+ * second signal, or the deadline, forces exit 1 with a log line saying so.
  */
+import { startWorker, type RunningWorker } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { startWorker } from './app.js';
 
 async function main(): Promise<number> {
   let config;
@@ -18,40 +19,58 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const running = await startWorker(config);
-  const log = running.logger;
-  return await new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals++;
-      if (signals > 1) {
-        log.error({ signal }, 'second signal: forcing exit without finishing the shutdown');
-        resolve(1);
-        return;
-      }
-      log.info({ signal }, 'stopping: finishing the batch in flight, then disconnecting');
-      running.stop().then(
-        () => {
-          log.info('stopped cleanly');
-          resolve(0);
-        },
-        (err: unknown) => {
-          log.error({ err }, 'shutdown failed; forcing exit');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    const poll = setInterval(() => {
-      if (running.worker.state === 'FAILED') {
-        clearInterval(poll);
-        log.error('worker failed; exiting');
-        resolve(1);
-      }
-    }, 500);
-    poll.unref();
+  let signals = 0;
+  /** Set once the worker has started; signals before that stop it as soon as it has. */
+  const started: { worker?: RunningWorker } = {};
+  let resolveExit: (code: number) => void = () => undefined;
+  const exit = new Promise<number>((resolve) => {
+    resolveExit = resolve;
   });
+  const stop = (w: RunningWorker): void => {
+    w.stop().then(
+      () => {
+        w.logger.info('stopped cleanly');
+        resolveExit(0);
+      },
+      (err: unknown) => {
+        w.logger.error({ err }, 'shutdown failed; forcing exit');
+        resolveExit(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      (started.worker?.logger ?? console).error(
+        { signal },
+        'second signal: forcing exit without finishing the shutdown',
+      );
+      resolveExit(1);
+      return;
+    }
+    const w = started.worker;
+    if (w === undefined) return; // still starting: stopped as soon as the start completes
+    w.logger.info({ signal }, 'stopping: finishing the batch in flight, then disconnecting');
+    stop(w);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  const worker = await startWorker(config);
+  started.worker = worker;
+  if (signals > 0) {
+    worker.logger.info('a stop signal arrived while starting: stopping now');
+    stop(worker);
+  }
+  const poll = setInterval(() => {
+    if (worker.worker.state === 'FAILED') {
+      clearInterval(poll);
+      worker.logger.error('worker failed; exiting');
+      resolveExit(1);
+    }
+  }, 500);
+  poll.unref();
+  return exit;
 }
 
 main().then(
