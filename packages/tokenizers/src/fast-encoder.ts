@@ -22,9 +22,13 @@
  *   tokenizes each pre-token alone. With an NFC normalizer, a text that is already NFC (nearly all) is
  *   its own normalized form and needs no alignment.
  *
- * A cache miss is computed by the reference machinery itself (the AlignedEncoder for a BERT piece, the
- * library's BPE model for a pre-token), so ids and spans are the reference's by construction; the
- * differential tests (test/fast-encoder.test.ts) check the whole-text equality on the fixture corpus and
+ * A cache miss is computed natively where that is simple and exact: a BERT piece of printable ASCII
+ * (lowercase, split at the punctuation BertPreTokenizer isolates, greedy longest-match WordPiece over a
+ * trie of the vocabulary) and a byte-level pre-token of at most 128 UTF-16 units (BPE over ids with a
+ * rank table keyed by pair of ids, lowest rank first, leftmost on a tie). Any other miss is computed by
+ * the reference machinery itself (the AlignedEncoder for a BERT piece, the library's BPE model for a long
+ * pre-token, which keeps long runs linear). The differential tests (test/fast-encoder.test.ts) check that
+ * ids equal transformers.js's and spans the reference's on the whole fixture corpus and
  * on generated Unicode text. Texts containing an added token (e.g. `[SEP]`, `<|im_end|>`), and texts
  * that are not NFC for an NFC tokenizer, go to the reference path whole.
  */
@@ -160,8 +164,133 @@ export class FastWordPieceEncoder extends FastEncoderBase {
   readonly kind = 'fast-wordpiece' as const;
   /** Per BMP code unit: 0 unknown yet, 1 separator, 2 not a separator. */
   private readonly sep = new Uint8Array(65536);
+  /** Per printable ASCII code: 1 when BertPreTokenizer isolates it as punctuation. */
+  private readonly punct = new Uint8Array(128);
+  private readonly lowercase: boolean;
+  private readonly unkId: number;
+  private readonly maxChars: number;
+  /**
+   * Trie of the printable-ASCII vocabulary: node 0 is the root of word-initial entries, node 1 of
+   * continuation entries (the `##` prefix removed). `child.get(node * 128 + code)` is the next node;
+   * `idAt[node]` the id of the entry ending there, or -1.
+   */
+  private readonly child = new Map<number, number>();
+  private idAt: Int32Array = new Int32Array(1024).fill(-1);
+  private nodes = 2;
+
+  constructor(lib: LibraryPipeline, ref: AlignedEncoder, lowercase: boolean) {
+    super(lib, ref);
+    this.lowercase = lowercase;
+    const model = lib.model as LibraryPipeline['model'] & { max_input_chars_per_word?: number };
+    const prefix = model.config.continuing_subword_prefix ?? '';
+    this.unkId = model.unk_token_id ?? -1;
+    this.maxChars = model.max_input_chars_per_word ?? 100;
+    for (const [t, id] of model.tokens_to_ids) {
+      const cont = prefix !== '' && t.startsWith(prefix) && t.length > prefix.length;
+      // An entry that starts with the prefix is also a word-initial entry (e.g. "##" itself).
+      this.insert(0, t, 0, id);
+      if (cont) this.insert(1, t, prefix.length, id);
+    }
+    const pre = lib.pre_tokenizer;
+    for (let c = 0x21; c <= 0x7e; c++) {
+      if (pre !== null && pre(`a${String.fromCharCode(c)}a`).length === 3) this.punct[c] = 1;
+    }
+  }
+
+  private insert(root: number, t: string, from: number, id: number): void {
+    let node = root;
+    for (let i = from; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      if (c < 0x21 || c > 0x7e) return;
+    }
+    for (let i = from; i < t.length; i++) {
+      const key = node * 128 + t.charCodeAt(i);
+      let next = this.child.get(key);
+      if (next === undefined) {
+        next = this.nodes++;
+        if (next >= this.idAt.length) {
+          const grown = new Int32Array(this.idAt.length * 2).fill(-1);
+          grown.set(this.idAt);
+          this.idAt = grown;
+        }
+        this.child.set(key, next);
+      }
+      node = next;
+    }
+    if (node > 1 && (this.idAt[node] as number) < 0) this.idAt[node] = id;
+  }
+
+  /**
+   * A piece of printable ASCII (no separators inside): lowercasing is the whole normalization, the
+   * pre-tokens are the punctuation characters and the runs between them, and each pre-token goes through
+   * greedy longest-match-first WordPiece. Returns null when some piece is not plain printable ASCII.
+   */
+  private asciiPiece(key: string): Piece | null {
+    const n = key.length;
+    for (let i = 0; i < n; i++) {
+      const c = key.charCodeAt(i);
+      if (c < 0x21 || c > 0x7e) return null;
+    }
+    const norm = this.lowercase ? key.toLowerCase() : key;
+    const ids: number[] = [];
+    const start: number[] = [];
+    const end: number[] = [];
+    const word: number[] = [];
+    let i = 0;
+    while (i < n) {
+      let j = i + 1;
+      if (this.punct[key.charCodeAt(i)] !== 1) while (j < n && this.punct[key.charCodeAt(j)] !== 1) j++;
+      // WordPiece on norm[i, j).
+      const first = ids.length;
+      let ok = j - i <= this.maxChars;
+      let a = i;
+      while (ok && a < j) {
+        // Longest vocabulary entry at `a`: walk the trie, remember the last entry passed.
+        let node = a > i ? 1 : 0;
+        let b = -1;
+        let id = -1;
+        for (let x = a; x < j; x++) {
+          const next = this.child.get(node * 128 + norm.charCodeAt(x));
+          if (next === undefined) break;
+          node = next;
+          const here = this.idAt[node] as number;
+          if (here >= 0) {
+            b = x + 1;
+            id = here;
+          }
+        }
+        if (b < 0) {
+          ok = false;
+          break;
+        }
+        ids.push(id);
+        start.push(a);
+        end.push(b);
+        word.push(a === i ? 1 : 0);
+        a = b;
+      }
+      if (!ok) {
+        ids.length = first;
+        start.length = first;
+        end.length = first;
+        word.length = first;
+        ids.push(this.unkId);
+        start.push(i);
+        end.push(j);
+        word.push(1);
+      }
+      i = j;
+    }
+    return {
+      ids: Int32Array.from(ids),
+      start: Int32Array.from(start),
+      end: Int32Array.from(end),
+      word: Uint8Array.from(word),
+    };
+  }
 
   private isSep(c: number): boolean {
+    if (c === 32) return true;
     let v = this.sep[c] as number;
     if (v === 0) {
       v = 2;
@@ -181,7 +310,7 @@ export class FastWordPieceEncoder extends FastEncoderBase {
     const key = text.slice(i, j);
     let p = this.cache.get(key);
     if (p === undefined) {
-      p = pieceOf(this.ref.encode(key));
+      p = this.asciiPiece(key) ?? pieceOf(this.ref.encode(key));
       this.remember(key, p);
     }
     return p;
@@ -233,12 +362,73 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
   private readonly keepGaps: boolean;
   private readonly nfc: boolean;
   private readonly utf8 = new TextEncoder();
+  /** Merge rank by pair of ids (`left * PAIR + right`); null: merges not usable by id, use the library. */
+  private readonly ranks: Map<number, number> | null;
+  /** Id produced by the merge of each rank. */
+  private readonly mergedId: Int32Array;
+  /** Id of each byte's character; -1 when missing from the vocabulary. */
+  private readonly byteId = new Int32Array(256);
+  private symbols = new Int32Array(256);
+  private symBytes = new Int32Array(256);
 
-  constructor(lib: LibraryPipeline, ref: AlignedEncoder, re: RegExp, keepGaps: boolean, nfc: boolean) {
+  constructor(
+    lib: LibraryPipeline,
+    ref: AlignedEncoder,
+    re: RegExp,
+    keepGaps: boolean,
+    nfc: boolean,
+    merges: unknown[] | undefined,
+  ) {
     super(lib, ref);
     this.re = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
     this.keepGaps = keepGaps;
     this.nfc = nfc;
+    const vocab = lib.model.tokens_to_ids;
+    for (let b = 0; b < 256; b++) this.byteId[b] = vocab.get(BYTE_CHARS[b] as string) ?? -1;
+    const built = buildRanks(vocab, merges ?? []);
+    this.ranks = built?.ranks ?? null;
+    this.mergedId = built?.mergedId ?? new Int32Array(0);
+  }
+
+  /**
+   * BPE over ids: repeatedly merges the adjacent pair of lowest rank, the leftmost one on a tie (what
+   * the library's priority queue with its position bias does). Quadratic in the pre-token's bytes, so only
+   * used for cached (short) pre-tokens. Returns null when a byte has no vocabulary entry.
+   */
+  private nativeBpe(bytes: Uint8Array): { ids: Int32Array; lens: Int32Array; n: number } | null {
+    const ranks = this.ranks;
+    if (ranks === null) return null;
+    let n = bytes.length;
+    if (this.symbols.length < n) {
+      this.symbols = new Int32Array(n * 2);
+      this.symBytes = new Int32Array(n * 2);
+    }
+    const sym = this.symbols;
+    const len = this.symBytes;
+    for (let i = 0; i < n; i++) {
+      const id = this.byteId[bytes[i] as number] as number;
+      if (id < 0) return null;
+      sym[i] = id;
+      len[i] = 1;
+    }
+    while (n > 1) {
+      let best = -1;
+      let bestRank = Infinity;
+      for (let i = 0; i + 1 < n; i++) {
+        const r = ranks.get((sym[i] as number) * PAIR + (sym[i + 1] as number));
+        if (r !== undefined && r < bestRank) {
+          bestRank = r;
+          best = i;
+        }
+      }
+      if (best < 0) break;
+      sym[best] = this.mergedId[bestRank] as number;
+      len[best] = (len[best] as number) + (len[best + 1] as number);
+      sym.copyWithin(best + 1, best + 2, n);
+      len.copyWithin(best + 1, best + 2, n);
+      n--;
+    }
+    return { ids: sym, lens: len, n };
   }
 
   protected override fastApplies(text: string): boolean {
@@ -274,6 +464,22 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
       }
       b += nb;
       i += nu;
+    }
+    const native = pt.length <= MAX_CACHED_PIECE ? this.nativeBpe(bytes) : null;
+    if (native !== null) {
+      const k = native.n;
+      const ids = native.ids.slice(0, k);
+      const start = new Int32Array(k);
+      const end = new Int32Array(k);
+      const word = new Uint8Array(k);
+      let at = 0;
+      for (let t = 0; t < k; t++) {
+        start[t] = bs[at] as number;
+        at += native.lens[t] as number;
+        end[t] = be[at - 1] as number;
+      }
+      if (k > 0) word[0] = 1;
+      return { ids, start, end, word };
     }
     const tokens = this.lib.model([s]);
     const k = tokens.length;
@@ -339,6 +545,37 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
   }
 }
 
+/** Pair key multiplier: ids below 2^21; keys stay exact doubles. */
+const PAIR = 2 ** 21;
+
+/**
+ * The merge table by ids. Null when some merge cannot be expressed over vocabulary ids (a part or the
+ * result missing from the vocabulary, or ids too large), in which case the library's model is used.
+ * A pair listed twice keeps its last rank, as the library's Map does.
+ */
+function buildRanks(
+  vocab: Map<string, number>,
+  merges: unknown[],
+): { ranks: Map<number, number>; mergedId: Int32Array } | null {
+  const ranks = new Map<number, number>();
+  const mergedId = new Int32Array(merges.length);
+  for (let r = 0; r < merges.length; r++) {
+    const m = merges[r];
+    let a: unknown;
+    let b: unknown;
+    if (Array.isArray(m)) [a, b] = m as unknown[];
+    else if (typeof m === 'string') [a, b] = m.split(' ', 2);
+    if (typeof a !== 'string' || typeof b !== 'string') return null;
+    const ia = vocab.get(a);
+    const ib = vocab.get(b);
+    const im = vocab.get(a + b);
+    if (ia === undefined || ib === undefined || im === undefined || ia >= PAIR || ib >= PAIR) return null;
+    ranks.set(ia * PAIR + ib, r);
+    mergedId[r] = im;
+  }
+  return { ranks, mergedId };
+}
+
 export type FastEncoder = FastWordPieceEncoder | FastByteLevelBpeEncoder;
 
 interface JsonConfig {
@@ -352,6 +589,11 @@ interface JsonConfig {
   continuing_subword_prefix?: string | null;
   end_of_word_suffix?: string | null;
   byte_fallback?: boolean;
+  fuse_unk?: boolean;
+  ignore_merges?: boolean;
+  dropout?: number | null;
+  lowercase?: boolean;
+  merges?: unknown[];
 }
 
 interface LibPreTokenizer {
@@ -382,7 +624,7 @@ export function selectFastEncoder(
   if (model.type === 'WordPiece') {
     if (norm?.type !== 'BertNormalizer') return { reason: `WordPiece with normalizer ${norm?.type ?? 'none'}` };
     if (pre?.type !== 'BertPreTokenizer') return { reason: `WordPiece with pre-tokenizer ${pre?.type ?? 'none'}` };
-    return { encoder: new FastWordPieceEncoder(lib, ref) };
+    return { encoder: new FastWordPieceEncoder(lib, ref, norm.lowercase === true) };
   }
   if (model.type === 'BPE') {
     if (norm !== null && norm.type !== 'NFC') return { reason: `BPE with normalizer ${norm.type ?? '?'}` };
@@ -390,12 +632,15 @@ export function selectFastEncoder(
       return { reason: 'BPE with a subword prefix or suffix' };
     }
     if (model.byte_fallback === true) return { reason: 'BPE with byte_fallback' };
+    if (model.fuse_unk === true || model.ignore_merges === true || (model.dropout ?? 0) !== 0) {
+      return { reason: 'BPE with fuse_unk, ignore_merges or dropout' };
+    }
     const libPre = lib.pre_tokenizer as unknown as LibPreTokenizer | null;
     if (pre?.type === 'ByteLevel') {
       if (pre.add_prefix_space === true) return { reason: 'ByteLevel add_prefix_space' };
       const re = libPre?.pattern;
       if (pre.use_regex === false || !(re instanceof RegExp)) return { reason: 'ByteLevel without its regex' };
-      return { encoder: new FastByteLevelBpeEncoder(lib, ref, re, false, norm !== null) };
+      return { encoder: new FastByteLevelBpeEncoder(lib, ref, re, false, norm !== null, model.merges) };
     }
     const parts = pre?.type === 'Sequence' ? (pre.pretokenizers ?? []) : [];
     const [split, bl] = parts;
@@ -413,7 +658,7 @@ export function selectFastEncoder(
     }
     const re = libPre?.tokenizers?.[0]?.pattern;
     if (!(re instanceof RegExp)) return { reason: 'Split regex not compiled by transformers.js' };
-    return { encoder: new FastByteLevelBpeEncoder(lib, ref, re, true, norm !== null) };
+    return { encoder: new FastByteLevelBpeEncoder(lib, ref, re, true, norm !== null, model.merges) };
   }
   return { reason: `model ${model.type ?? '?'}` };
 }

@@ -108,6 +108,12 @@ const PIECES = [
   '\ud800',
   '\udc00',
   'x'.repeat(150),
+  'y'.repeat(101),
+  'Zq'.repeat(50),
+  'aB3+/'.repeat(25),
+  'unbelievably',
+  '##ing',
+  'https://example.com/a_b-c?d=e&f=%20',
   'supercalifragilisticexpialidocious',
 ];
 
@@ -118,6 +124,13 @@ const TEXT = fc
       { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 8 }) },
       { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 6 }) },
       { weight: 1, arbitrary: fc.lorem({ maxCount: 4 }) },
+      {
+        weight: 1,
+        arbitrary: fc.string({
+          unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+          maxLength: 30,
+        }),
+      },
     ),
     { maxLength: 40 },
   )
@@ -163,7 +176,7 @@ describe.each([
       fc.property(TEXT, (text) => {
         expect(firstDifference(t, text)).toBe('');
       }),
-      { numRuns: 400 },
+      { numRuns: 600 },
     );
   });
 
