@@ -55,6 +55,7 @@ function readConfig(env) {
       .filter((s) => s && s !== 'none'),
     verify: verifyMode(env.BENCH_VERIFY),
     longRuns: env.BENCH_LONG_RUNS !== '0',
+    fast: env.BENCH_FAST !== '0',
   };
 }
 
@@ -406,6 +407,39 @@ async function main() {
     `memory: peak RSS ${fmt(memory.peakRssMB, 1)} MB, heap used ${fmt(memory.heapUsedMB, 1)} MB (of ${fmt(memory.heapTotalMB, 1)} MB), after all corpus measurements`,
   );
 
+  let fast;
+  if (cfg.fast) {
+    console.log('');
+    const { benchFast, printFast } = await import('./fast.mjs');
+    fast = [];
+    for (const t of tokenizers) {
+      try {
+        const r = await benchFast({ name: t.name, docs, maxTokens: cfg.maxTokens, gc, log });
+        fast.push(r);
+        if (r.mismatches > 0) {
+          errors.push({
+            tokenizer: t.id,
+            what: 'fast encoder',
+            message: `${r.mismatches} docs where the fast encoder differs (first: ${r.firstMismatch})`,
+            stack: '',
+          });
+        }
+      } catch (err) {
+        const e = {
+          tokenizer: t.id,
+          what: 'fast encoder',
+          message: String(err?.message ?? err),
+          stack: String(err?.stack ?? err),
+        };
+        errors.push(e);
+        log(`ERROR in ${t.id} fast encoder:\n${e.stack}`);
+      }
+      gc();
+    }
+    console.log(`fast encoders vs transformers.js on the same ${fmt(totalBytes / 1e6)} MB (see test/bench/fast.mjs):`);
+    printFast(fast);
+  }
+
   let longRuns;
   if (cfg.longRuns) {
     console.log('');
@@ -469,6 +503,7 @@ async function main() {
     semanticOverOffsetsTarget: SEMANTIC_OFFSETS_TARGET,
     memory,
     memoryEnd,
+    fast,
     longRuns,
     errors,
     seconds,

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Fast encoders vs transformers.js: tokenize-only MB/s (encodeBaseline), the reference encode with
-// offsets, the fast encode with offsets, and semantic chunking with each encoder, on the same texts.
+// offsets, the fast encode with offsets (1st pass: a freshly loaded tokenizer, empty word cache; 2nd
+// pass: the same texts again), and semantic chunking with each encoder, on the same texts. The target
+// (fast >= 3x tokenize-only) is checked on the 1st pass.
 // The fast rows are checked against the reference: same ids as encodeBaseline, same spans and wordStart
 // as the reference encode (checks outside the timed region). Run by bench.mjs, or alone after a build:
 // `BENCH_MB=5 node test/bench/fast.mjs`.
@@ -106,19 +108,20 @@ export function printFast(results) {
       ['fast encoder', (r) => r.kind],
       ['tokenize-only MB/s', n((r) => r.mbPerS.baseline), 'right'],
       ['reference encode MB/s', n((r) => r.mbPerS.refEnc), 'right'],
-      ['fast encode (cold) MB/s', n((r) => r.mbPerS.fastCold), 'right'],
-      ['fast encode MB/s', n((r) => r.mbPerS.fastEnc), 'right'],
+      ['fast encode 1st pass MB/s', n((r) => r.mbPerS.fastCold), 'right'],
+      ['fast encode 2nd pass MB/s', n((r) => r.mbPerS.fastEnc), 'right'],
       ['semantic (ref) MB/s', n((r) => r.mbPerS.semRef), 'right'],
       ['semantic (fast) MB/s', n((r) => r.mbPerS.semFast), 'right'],
-      ['fast/tok-only', (r) => `${fmt(r.ratios.fastOverBaseline)}x`, 'right'],
+      ['fast 1st pass/tok-only', (r) => `${fmt(r.ratios.fastColdOverBaseline)}x`, 'right'],
       ['docs differing', (r) => String(r.mismatches), 'right'],
     ]),
   );
   for (const r of results) {
     const x = r.ratios;
-    const below = x.fastOverBaseline < TARGET ? '  BELOW TARGET' : '';
+    const below = x.fastColdOverBaseline < TARGET ? '  BELOW TARGET' : '';
     console.log(
-      `${r.name}: fast/tokenize-only ${fmt(x.fastOverBaseline)} (target >= ${TARGET})${below}, cold-cache fast/tokenize-only ${fmt(x.fastColdOverBaseline)}, ` +
+      `${r.name}: fast (1st pass, empty word cache)/tokenize-only ${fmt(x.fastColdOverBaseline)} (target >= ${TARGET})${below}, ` +
+        `fast (2nd pass)/tokenize-only ${fmt(x.fastOverBaseline)}, ` +
         `fast/reference encode ${fmt(x.fastOverReference)}, semantic fast/reference ${fmt(x.semFastOverSemRef)}, ` +
         `semantic fast/tokenize-only ${fmt(x.semFastOverBaseline)}; ${r.mismatches} docs with ids or offsets differing` +
         (r.firstMismatch ? ` (first: ${r.firstMismatch})` : ''),

@@ -28,7 +28,7 @@ export const BUNDLED_TOKENIZERS: readonly string[] = Object.freeze(['bert-base-u
 
 const ASSETS = fileURLToPath(new URL('../assets/', import.meta.url));
 /** Encoder used when `loadTokenizer` is given none. */
-const DEFAULT_ENCODER: NonNullable<LoadTokenizerOptions['encoder']> = 'reference';
+const DEFAULT_ENCODER: NonNullable<LoadTokenizerOptions['encoder']> = 'auto';
 
 const REQUIRED_FILES = ['tokenizer.json', 'tokenizer_config.json'] as const;
 

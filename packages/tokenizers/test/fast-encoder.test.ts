@@ -150,6 +150,7 @@ describe.each([
     const t = await loadTokenizer(name, { encoder: 'auto', onEncoderSelected: (k) => seen.push(k) });
     expect(t.encoderKind).toBe(kind);
     expect(seen).toEqual([kind]);
+    expect((await loadTokenizer(name)).encoderKind).toBe(kind); // the default is auto
     expect((await loadTokenizer(name, { encoder: 'reference' })).encoderKind).toBe('reference');
   });
 
