@@ -109,6 +109,17 @@ export class RecordProcessor {
         overCapGraphemes: 0,
       };
     }
+    // Refuse by size before decoding: no document within maxDocBytes encodes this large (JSON escapes
+    // grow text up to 6x in the worst case, \u-escaped CJK 2x, astral 3x; 4x plus 64 KiB for the other
+    // fields is the bound). A 50 MB value is never parsed or copied into a string.
+    const bound = valueBound(this.options.maxDocBytes);
+    if (msg.value.length > bound) {
+      throw new PoisonRecordError(
+        'TEXT_TOO_LARGE',
+        'validate',
+        `value is ${msg.value.length} bytes, over ${bound} (4 x CHUNKLINE_MAX_DOC_BYTES + 64 KiB): not decoded`,
+      );
+    }
     let doc: RawDocumentRecord;
     try {
       doc = await this.decode(msg.value);
@@ -211,6 +222,11 @@ export class RecordProcessor {
       reason: err.reason,
     };
   }
+}
+
+/** The largest input value decoded at all, for a given CHUNKLINE_MAX_DOC_BYTES. */
+export function valueBound(maxDocBytes: number): number {
+  return 4 * maxDocBytes + 64 * 1024;
 }
 
 function decodeKey(key: Buffer): string | null {

@@ -250,7 +250,9 @@ export class ChunkWorker {
       let tx: Transaction | undefined;
       try {
         tx = await producer.transaction();
-        if (messages.length > 0) await tx.sendBatch({ topicMessages: groupByTopic(messages) });
+        for (const part of splitBySize(messages, this.options.maxMessageBytes)) {
+          await tx.sendBatch({ topicMessages: groupByTopic(part) });
+        }
         if (next !== undefined) {
           await tx.sendOffsets({
             consumerGroupId: this.options.groupId,
@@ -265,7 +267,9 @@ export class ChunkWorker {
       }
     } else {
       const producer = await this.producerFor('shared');
-      if (messages.length > 0) await producer.sendBatch({ topicMessages: groupByTopic(messages), acks: -1 });
+      for (const part of splitBySize(messages, this.options.maxMessageBytes)) {
+        await producer.sendBatch({ topicMessages: groupByTopic(part), acks: -1 });
+      }
       if (next !== undefined) {
         await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
       }
@@ -307,6 +311,40 @@ export class ChunkWorker {
   ): void {
     this.events.emit({ type: 'batch', topic, partition, records, durationMs: performance.now() - started, outcome });
   }
+}
+
+/** Bytes of a record in a record batch, roughly: key, value, headers and a per-record overhead. */
+function recordBytes(m: OutputMessage): number {
+  let n = 64 + (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v])
+      n += 16 + Buffer.byteLength(k) + Buffer.byteLength(x);
+  }
+  return n;
+}
+
+/**
+ * Splits the output of a sub-batch into sends of at most `budget` bytes (one record alone when it is
+ * bigger). kafkajs puts all records of one send for a partition into one record batch, and the broker
+ * refuses a batch over its max.message.bytes (MESSAGE_TOO_LARGE): without this split, a large dead
+ * letter (a 1 MB input) next to a few other records made every retry fail and stopped the worker.
+ */
+export function splitBySize(messages: readonly OutputMessage[], budget: number): OutputMessage[][] {
+  const parts: OutputMessage[][] = [];
+  let current: OutputMessage[] = [];
+  let size = 0;
+  for (const m of messages) {
+    const n = recordBytes(m);
+    if (current.length > 0 && size + n > budget) {
+      parts.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += n;
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
 }
 
 function groupByTopic(
