@@ -41,14 +41,30 @@ export type EncoderKind = 'fast-wordpiece' | 'fast-bytelevel-bpe' | 'reference';
 /** Pieces longer than this (UTF-16 units) are encoded without caching. */
 const MAX_CACHED_PIECE = 128;
 /** The cache is cleared when it reaches this many pieces (bounded memory). */
-const CACHE_LIMIT = 1 << 18;
+const CACHE_LIMIT = 1 << 17;
 
-/** One cached piece: ids, spans relative to the piece's start, and which tokens start a pre-token. */
+/** One piece's tokens: ids, spans relative to the piece's start, and which tokens start a pre-token. */
 interface Piece {
   readonly ids: Int32Array;
   readonly start: Int32Array;
   readonly end: Int32Array;
   readonly word: Uint8Array;
+}
+
+/**
+ * A cached piece packed in one Int32Array of 4k values (k ids, k starts, k ends, k wordStart flags): one
+ * allocation per piece keeps the cache small.
+ */
+type Packed = Int32Array;
+
+function pack(p: Piece): Packed {
+  const k = p.ids.length;
+  const out = new Int32Array(4 * k);
+  out.set(p.ids, 0);
+  out.set(p.start, k);
+  out.set(p.end, 2 * k);
+  out.set(p.word, 3 * k);
+  return out;
 }
 
 /** Growable output arrays. */
@@ -81,19 +97,19 @@ class Out {
     this.end = end;
     this.word = word;
   }
-  append(p: Piece, at: number): void {
-    const k = p.ids.length;
+  append(p: Packed, at: number): void {
+    const k = p.length >> 2;
     const n = this.n;
     if (n + k > this.ids.length) this.grow(n + k);
-    this.ids.set(p.ids, n);
-    this.word.set(p.word, n);
+    const ids = this.ids;
     const s = this.start;
     const e = this.end;
-    const ps = p.start;
-    const pe = p.end;
+    const w = this.word;
     for (let i = 0; i < k; i++) {
-      s[n + i] = (ps[i] as number) + at;
-      e[n + i] = (pe[i] as number) + at;
+      ids[n + i] = p[i] as number;
+      s[n + i] = (p[k + i] as number) + at;
+      e[n + i] = (p[2 * k + i] as number) + at;
+      w[n + i] = p[3 * k + i] as number;
     }
     this.n = n + k;
   }
@@ -122,7 +138,7 @@ abstract class FastEncoderBase {
   abstract readonly kind: EncoderKind;
   protected readonly ref: AlignedEncoder;
   protected readonly lib: LibraryPipeline;
-  protected readonly cache = new Map<string, Piece>();
+  protected readonly cache = new Map<string, Packed>();
   private readonly addedContents: string[];
 
   constructor(lib: LibraryPipeline, ref: AlignedEncoder) {
@@ -150,7 +166,7 @@ abstract class FastEncoderBase {
     return true;
   }
 
-  protected remember(key: string, p: Piece): void {
+  protected remember(key: string, p: Packed): void {
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(key, p);
   }
@@ -305,12 +321,12 @@ export class FastWordPieceEncoder extends FastEncoderBase {
     return v === 1;
   }
 
-  private piece(text: string, i: number, j: number): Piece {
-    if (j - i > MAX_CACHED_PIECE) return pieceOf(this.ref.encode(text.slice(i, j)));
+  private piece(text: string, i: number, j: number): Packed {
+    if (j - i > MAX_CACHED_PIECE) return pack(pieceOf(this.ref.encode(text.slice(i, j))));
     const key = text.slice(i, j);
     let p = this.cache.get(key);
     if (p === undefined) {
-      p = this.asciiPiece(key) ?? pieceOf(this.ref.encode(key));
+      p = pack(this.asciiPiece(key) ?? pieceOf(this.ref.encode(key)));
       this.remember(key, p);
     }
     return p;
@@ -336,7 +352,7 @@ export class FastWordPieceEncoder extends FastEncoderBase {
       while (i < n && this.isSep(text.charCodeAt(i))) i++;
       let j = i;
       while (j < n && !this.isSep(text.charCodeAt(j))) j++;
-      if (j > i) total += this.piece(text, i, j).ids.length;
+      if (j > i) total += this.piece(text, i, j).length >> 2;
       i = j;
     }
     return total;
@@ -504,11 +520,11 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
     return { ids, start, end, word };
   }
 
-  private piece(pt: string): Piece {
-    if (pt.length > MAX_CACHED_PIECE) return this.compute(pt);
+  private piece(pt: string): Packed {
+    if (pt.length > MAX_CACHED_PIECE) return pack(this.compute(pt));
     let p = this.cache.get(pt);
     if (p === undefined) {
-      p = this.compute(pt);
+      p = pack(this.compute(pt));
       this.remember(pt, p);
     }
     return p;
@@ -539,7 +555,7 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
   protected countScan(text: string): number {
     let total = 0;
     this.each(text, (pt) => {
-      total += this.piece(pt).ids.length;
+      total += this.piece(pt).length >> 2;
     });
     return total;
   }
