@@ -4,11 +4,12 @@
  * that `npm test` installs (hadolint, kubernetes-validate) or that the machine provides (kubectl, mvn).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 import { parseAllDocuments } from 'yaml';
+import { WORKER_ENV_VARIABLES } from '../../services/chunker/src/config.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEPLOY = join(ROOT, 'deploy');
@@ -86,19 +87,9 @@ export function one(objects: readonly K8sObject[], kind: string, name?: string):
   return found[0]!;
 }
 
-/**
- * The environment variables the worker reads: the keys of the zod object `Env` in
- * services/chunker/src/config.ts, parsed from the source text (the file exports only `loadConfig`).
- */
+/** The environment variables the worker reads: the keys of its zod schema (services/chunker/src/config.ts). */
 export function workerEnvVars(): string[] {
-  const source = readFileSync(join(ROOT, 'services/chunker/src/config.ts'), 'utf8');
-  const start = source.indexOf('const Env = z.object({');
-  if (start < 0) throw new Error('services/chunker/src/config.ts: `const Env = z.object({` not found');
-  const end = source.indexOf('\n});', start);
-  if (end < 0) throw new Error('services/chunker/src/config.ts: end of the Env object not found');
-  const keys = [...source.slice(start, end).matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!);
-  if (keys.length < 10) throw new Error(`services/chunker/src/config.ts: only ${keys.length} variables parsed`);
-  return keys;
+  return [...WORKER_ENV_VARIABLES];
 }
 
 /**

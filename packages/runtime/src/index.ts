@@ -31,3 +31,13 @@ export {
   type FailureStage,
   type PoisonReason,
 } from './errors.js';
+export {
+  envInt,
+  envBool,
+  kafkaEnvShape,
+  kafkaEnvProblems,
+  connectionFromEnv,
+  parseEnv,
+  ConfigError,
+  SECRET_VARIABLES,
+} from './env.js';

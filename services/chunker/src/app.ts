@@ -16,6 +16,7 @@ import {
 import {
   ChunkWorker,
   compileWorkerOptions,
+  connectionFromEnv,
   createKafka,
   EventHub,
   RecordProcessor,
@@ -101,28 +102,8 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   const processor = new RecordProcessor(options, chunker, encoder, (value) =>
     decodeRawDocument(value, registry === undefined ? {} : { registry }),
   );
-  const kafka = createKafka(
-    {
-      brokers: config.KAFKA_BROKERS,
-      clientId: config.CHUNKLINE_CLIENT_ID,
-      tls: config.KAFKA_TLS
-        ? {
-            caFile: config.KAFKA_TLS_CA_FILE,
-            certFile: config.KAFKA_TLS_CERT_FILE,
-            keyFile: config.KAFKA_TLS_KEY_FILE,
-            rejectUnauthorized: config.KAFKA_TLS_REJECT_UNAUTHORIZED,
-          }
-        : false,
-      sasl:
-        config.KAFKA_SASL_MECHANISM === undefined
-          ? undefined
-          : {
-              mechanism: config.KAFKA_SASL_MECHANISM,
-              username: config.KAFKA_SASL_USERNAME ?? '',
-              password: config.KAFKA_SASL_PASSWORD ?? '',
-            },
-    },
-    (level, message, extra) => logger[level](extra, message),
+  const kafka = createKafka(connectionFromEnv(config, config.CHUNKLINE_CLIENT_ID), (level, message, extra) =>
+    logger[level](extra, message),
   );
   const worker = new ChunkWorker(kafka, options, processor, events);
   const http = await startHttpServer({
