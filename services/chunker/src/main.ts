@@ -2,8 +2,8 @@
 /**
  * `chunkline-worker` (the container's entry): configuration from the environment, start, and OS
  * signals wired once here, before anything starts. SIGTERM or SIGINT stops gracefully within
- * CHUNKLINE_SHUTDOWN_TIMEOUT_MS (exit 0), also when it arrives while the worker is still starting; a
- * second signal, or the deadline, forces exit 1 with a log line saying so.
+ * CHUNKLINE_SHUTDOWN_TIMEOUT_MS (exit 0); while the worker is still starting (nothing in flight) it
+ * exits 0 at once. A second signal, or the deadline, forces exit 1 with a log line saying so.
  */
 import { startWorker, type RunningWorker } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -49,28 +49,34 @@ async function main(): Promise<number> {
       return;
     }
     const w = started.worker;
-    if (w === undefined) return; // still starting: stopped as soon as the start completes
+    if (w === undefined) {
+      // Still starting: nothing is in flight or uncommitted yet, so leaving now loses nothing.
+      process.stderr.write(`chunkline-worker: ${signal} while starting: exiting\n`);
+      resolveExit(0);
+      return;
+    }
     w.logger.info({ signal }, 'stopping: finishing the batch in flight, then disconnecting');
     stop(w);
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  const worker = await startWorker(config);
-  started.worker = worker;
-  if (signals > 0) {
-    worker.logger.info('a stop signal arrived while starting: stopping now');
-    stop(worker);
-  }
-  const poll = setInterval(() => {
-    if (worker.worker.state === 'FAILED') {
-      clearInterval(poll);
-      worker.logger.error('worker failed; exiting');
-      resolveExit(1);
+  const startup = startWorker(config).then((worker) => {
+    started.worker = worker;
+    if (signals > 0) {
+      worker.logger.info('a stop signal arrived while starting: stopping now');
+      stop(worker);
     }
-  }, 500);
-  poll.unref();
-  return exit;
+    const poll = setInterval(() => {
+      if (worker.worker.state === 'FAILED') {
+        clearInterval(poll);
+        worker.logger.error('worker failed; exiting');
+        resolveExit(1);
+      }
+    }, 500);
+    poll.unref();
+  });
+  return Promise.race([exit, startup.then(() => exit)]);
 }
 
 main().then(
