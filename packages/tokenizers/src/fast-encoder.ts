@@ -166,6 +166,11 @@ abstract class FastEncoderBase {
     return true;
   }
 
+  /** Empties the piece cache. */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
   protected remember(key: string, p: Packed): void {
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(key, p);

@@ -82,6 +82,11 @@ export class HfTokenizer implements Tokenizer {
     return this.encoder.encode(text);
   }
 
+  /** Empties the fast encoder's piece cache (for benchmarks; results do not change). */
+  clearCache(): void {
+    if ('clearCache' in this.encoder) this.encoder.clearCache();
+  }
+
   /** The reference encoding (AlignedEncoder over transformers.js's pipeline), whatever `encoderKind` is. */
   encodeReference(text: string): Encoding {
     return this.reference.encode(text);
