@@ -127,6 +127,11 @@ async function runPhase(phase: Phase, cases: BadInputCase[], topics: Topics): Pr
       outcome = `dead letter ${cls}`;
       if (c.expected.kind !== 'dead-letter') problems.push(`expected ${c.expected.kind}`);
       else if (cls !== c.expected.errorClass) problems.push(`expected class ${c.expected.errorClass}`);
+      else if (
+        c.expected.messageIncludes !== undefined &&
+        !(d.headers['chunkline.error.message']?.toString() ?? '').includes(c.expected.messageIncludes)
+      )
+        problems.push(`message without "${c.expected.messageIncludes}"`);
       // (the reader decodes keys as UTF-8 text: compare in that form)
       const key = c.key === null ? null : Buffer.from(c.key).toString('utf8');
       if (d.key !== key) problems.push('key differs');

@@ -27,7 +27,7 @@ export const PHASE_ENV: Record<Phase, Record<string, string>> = {
 
 /** What a case must end as. */
 export type Expected =
-  | { kind: 'dead-letter'; errorClass: string }
+  | { kind: 'dead-letter'; errorClass: string; messageIncludes?: string }
   | { kind: 'chunks'; docId: string; text: string; contentType?: string; minChunks: number; maxChunks?: number }
   | { kind: 'deleted'; docId: string };
 
@@ -252,6 +252,14 @@ export function badInputCases(): BadInputCase[] {
       json({ doc_id: 'big', text: 'word '.repeat(30_000) }),
       dl('TEXT_TOO_LARGE'),
       '150000 bytes > 100000',
+    ),
+    c(
+      'value over the decode bound (500 KB)',
+      'limits',
+      'huge',
+      `{"doc_id":"huge","text":"${'a'.repeat(500_000)}"}`,
+      { kind: 'dead-letter', errorClass: 'TEXT_TOO_LARGE', messageIncludes: 'not decoded' },
+      'refused by size before decoding: > 4 x 100000 + 64 KiB',
     ),
     c(
       'chunks over CHUNKLINE_MAX_CHUNKS_PER_DOC',
