@@ -102,10 +102,26 @@ function collect(records: Consumed[], topics: Topics): Output {
   return out;
 }
 
+/**
+ * Reads the outputs until `done` holds and every chunk the manifests list has arrived too: the chunk
+ * and manifest topics are fetched independently, so a manifest can be read before its chunks.
+ */
 async function readOutputs(topics: Topics, done: (o: Output) => boolean, maxWaitMs = 120_000): Promise<Output> {
-  const records = await readUntil([topics.chunks, topics.manifests, topics.dlq], (rs) => done(collect(rs, topics)), {
-    maxWaitMs,
-  });
+  const complete = (o: Output): boolean => {
+    if (!done(o)) return false;
+    for (const [docId, ms] of o.manifests) {
+      const have = new Set((o.chunks.get(docId) ?? []).map((c) => c.record.chunk_id));
+      for (const m of ms) if (m.record.chunk_ids.some((id) => !have.has(id))) return false;
+    }
+    return true;
+  };
+  const records = await readUntil(
+    [topics.chunks, topics.manifests, topics.dlq],
+    (rs) => complete(collect(rs, topics)),
+    {
+      maxWaitMs,
+    },
+  );
   return collect(records, topics);
 }
 
@@ -295,9 +311,19 @@ describe('chunkline worker on a real broker', () => {
     await produce(topics.input, [jsonDoc('apache', text)]);
     const w = worker(topics, { CHUNKLINE_HIERARCHY: 'sections', CHUNKLINE_PARENT_MAX_TOKENS: '512' });
     await w.ready();
-    const records = await readUntil([topics.sections, topics.chunks, topics.manifests], (rs) =>
-      rs.some((r) => r.topic === topics.manifests),
-    );
+    // Done when the manifest and every chunk and section it lists have arrived (three topics, fetched independently).
+    const records = await readUntil([topics.sections, topics.chunks, topics.manifests], (rs) => {
+      const m = rs.find((r) => r.topic === topics.manifests);
+      if (m === undefined) return false;
+      const manifest = decodeManifest(m);
+      const chunkIds = new Set(rs.filter((r) => r.topic === topics.chunks).map((r) => decodeChunk(r).chunk_id));
+      const sectionIds = new Set(
+        rs.filter((r) => r.topic === topics.sections).map((r) => sectionCodec.decodeSingleObject(r.value!).section_id),
+      );
+      return (
+        manifest.chunk_ids.every((id) => chunkIds.has(id)) && manifest.section_ids.every((id) => sectionIds.has(id))
+      );
+    });
     const sections = records
       .filter((r) => r.topic === topics.sections)
       .map((r) => sectionCodec.decodeSingleObject(r.value!));

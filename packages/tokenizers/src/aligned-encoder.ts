@@ -136,7 +136,24 @@ class TokenSink {
 }
 
 const UNIT_CACHE_LIMIT = 200_000;
-const UNIT_RE = /\s+|\S+/gu;
+/** Characters JavaScript's `\s` matches (plus NEL): candidates for unit separators. */
+const WHITESPACE =
+  '\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
+
+/**
+ * The regex that cuts text into normalization units. A separator is a whitespace character the
+ * normalizer keeps as whitespace; one it deletes (BERT's clean_text drops U+000B, U+000C, U+0085,
+ * U+FEFF) stays inside the unit, because context such as a word-final sigma reads across it.
+ */
+function unitRegex(norm: ((s: string) => string) | null): RegExp {
+  const seps = [...WHITESPACE].filter((c) => {
+    const n = norm === null ? c : norm(c);
+    return /^\s$/u.test(c) && n.length > 0 && /^\s+$/u.test(n);
+  });
+  if (seps.length === 0) return /[^]+/gu;
+  const cls = seps.map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+  return new RegExp(`[${cls}]+|[^${cls}]+`, 'gu');
+}
 const GROUP_RE = /\P{M}\p{M}*|\p{M}+/gu;
 
 function isPrintableAscii(s: string): boolean {
@@ -178,6 +195,7 @@ export class AlignedEncoder {
   private readonly unitCache = new Map<string, UnitNorm>();
   private readonly hasAddedTokens: boolean;
   private readonly locality: Locality;
+  private readonly unitRe: RegExp;
 
   constructor(
     lib: LibraryPipeline,
@@ -214,6 +232,7 @@ export class AlignedEncoder {
     this.unkId = lib.model.unk_token_id ?? -1;
     this.hasAddedTokens = lib.added_tokens.length > 0;
     this.locality = localityOf(this.kind, tokenizerJson.pre_tokenizer);
+    this.unitRe = unitRegex(lib.normalizer);
   }
 
   /**
@@ -287,10 +306,11 @@ export class AlignedEncoder {
       return { n: text.slice(from, to), align };
     }
     const parts: string[] = [];
-    UNIT_RE.lastIndex = 0;
+    const unitRe = this.unitRe;
+    unitRe.lastIndex = 0;
     const region = from === 0 && to === text.length ? text : text.slice(from, to);
     let m: RegExpExecArray | null;
-    while ((m = UNIT_RE.exec(region)) !== null) {
+    while ((m = unitRe.exec(region)) !== null) {
       const u = m[0];
       const o = from + m.index;
       let un = this.unitCache.get(u);
