@@ -16,7 +16,7 @@
  * finishes its current transaction) → DRAINING (producers and consumer disconnect) → STOPPED, or
  * FAILED. `stop()` twice returns the same promise; it fails with ShutdownTimeoutError past the deadline.
  */
-import type { Consumer, EachBatchPayload, Kafka, Producer, Transaction } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer, Transaction } from 'kafkajs';
 import { classify, IllegalStateError, ShutdownTimeoutError } from './errors.js';
 import type { EventHub, WorkerState } from './events.js';
 import type { CompiledWorkerOptions } from './options.js';
@@ -40,6 +40,7 @@ export class ChunkWorker {
   private stateValue: WorkerState = 'INITIALIZED';
   private readonly consumer: Consumer;
   private readonly producers = new Map<string, Promise<Producer>>();
+  private admin: Admin | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(
@@ -141,6 +142,7 @@ export class ChunkWorker {
         this.producers.delete(key);
       }
       this.events.emit({ type: 'producer-ready', ready: false });
+      if (this.admin !== undefined) await this.admin.disconnect().catch(() => undefined);
       step = 'disconnect consumer';
       await this.consumer
         .disconnect()
@@ -175,6 +177,29 @@ export class ChunkWorker {
       this.producers.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * After a commit whose outcome is unknown (a timeout or a lost connection while EndTxn was in
+   * flight), re-running the transaction would publish its output twice if the broker did commit it.
+   * So: replace the producer (initializing a producer with the same transactional id completes or
+   * aborts the open transaction), then ask the group coordinator whether the transaction's offsets
+   * landed. True means it committed and must not be redone.
+   */
+  private async commitLanded(key: string, topic: string, partition: number, next: bigint): Promise<boolean> {
+    try {
+      const old = this.producers.get(key);
+      this.producers.delete(key);
+      await old?.then((p) => p.disconnect()).catch(() => undefined);
+      await this.producerFor(key);
+      this.admin ??= this.kafka.admin();
+      await this.admin.connect();
+      const offsets = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+      const committed = offsets[0]?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+      return BigInt(committed) >= next;
+    } catch {
+      return false; // cannot tell: the caller retries the transaction
+    }
   }
 
   /** Disconnects the producers of partitions this member no longer owns. */
@@ -248,6 +273,7 @@ export class ChunkWorker {
     if (this.options.delivery === 'exactly-once') {
       const producer = await this.producerFor(`${batch.topic}-${batch.partition}`);
       let tx: Transaction | undefined;
+      let committing = false;
       try {
         tx = await producer.transaction();
         for (const part of splitBySize(messages, this.options.maxMessageBytes)) {
@@ -259,11 +285,18 @@ export class ChunkWorker {
             topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
           });
         }
+        committing = true;
         await tx.commit();
       } catch (err) {
-        if (tx?.isActive() === true) await tx.abort().catch(() => undefined);
-        this.emitBatch(batch.topic, batch.partition, slice.length, started, 'aborted');
-        throw err;
+        const committedAfterAll =
+          committing && next !== undefined && classify(err) === 'transient'
+            ? await this.commitLanded(`${batch.topic}-${batch.partition}`, batch.topic, batch.partition, BigInt(next))
+            : false;
+        if (!committedAfterAll) {
+          if (!committing && tx?.isActive() === true) await tx.abort().catch(() => undefined);
+          this.emitBatch(batch.topic, batch.partition, slice.length, started, 'aborted');
+          throw err;
+        }
       }
     } else {
       const producer = await this.producerFor('shared');
