@@ -41,3 +41,4 @@ export {
   ConfigError,
   SECRET_VARIABLES,
 } from './env.js';
+export { runService, type ServiceDefinition, type ServiceHandle, type ServiceLogger } from './service.js';
