@@ -3,28 +3,16 @@
  * and licenses in its SOURCES.md), both shipped tokenizers, both strategies, caps 128 and 512, overlap
  * 0 and 32.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CORPUS_DIR, fixtureDocuments, readText } from '../../../test/fixtures/fixtures.js';
 import { createChunker, verifyChunks, type StrategyName } from '@chunkline/chunking';
 import { TOKENIZER_NAMES, tokenizer } from './tokenizers.js';
 
-const CORPUS = join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'corpus');
-
-function walk(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((f) => {
-      if (f.startsWith('.') || f === 'LICENSES' || f === 'SOURCES.md') return [];
-      const p = join(dir, f);
-      return statSync(p).isDirectory() ? walk(p) : [p];
-    });
-}
-
-const FILES = walk(CORPUS).map((f) => ({
-  docId: relative(CORPUS, f),
-  text: new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(f)),
-  contentType: f.endsWith('.md') ? 'text/markdown' : 'text/plain',
+const FILES = fixtureDocuments().map((docId) => ({
+  docId,
+  text: readText(join(CORPUS_DIR, docId)),
+  contentType: docId.endsWith('.md') ? 'text/markdown' : 'text/plain',
 }));
 
 const CONFIGS = (['semantic', 'window'] as StrategyName[]).flatMap((strategy) =>

@@ -4,33 +4,17 @@
  * wordStart equal the reference AlignedEncoder's (which goldens.test.ts checks against Hugging Face's
  * offsets). A failure names the first differing token.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CORPUS_DIR, FIXTURES_DIR, fixtureDocuments, readText } from '../../../test/fixtures/fixtures.js';
 import { bundledTokenizerDir, type HfTokenizer, loadTokenizer } from '@chunkline/tokenizers';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
-const CORPUS = join(ROOT, 'test', 'fixtures', 'corpus');
-const KNOWN = join(ROOT, 'test', 'fixtures', 'known-differences');
+const KNOWN = join(FIXTURES_DIR, 'known-differences');
 
-function walk(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((f) => {
-      const p = join(dir, f);
-      return statSync(p).isDirectory() ? walk(p) : [p];
-    });
-}
-
-const DOCS = walk(CORPUS)
-  .map((f) => relative(CORPUS, f))
-  .filter((f) => !f.startsWith('LICENSES') && f !== 'SOURCES.md' && !f.split('/').some((p) => p.startsWith('.')));
-
-function read(path: string): string {
-  return new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path));
-}
+const DOCS = fixtureDocuments();
 
 /** '' when fast and reference agree on `text`, else where and how they first differ. */
 function firstDifference(tok: HfTokenizer, text: string): string {
@@ -156,7 +140,7 @@ describe.each([
 
   it.each(DOCS)('equals the reference on %s', async (file) => {
     const t = await tok;
-    const text = read(join(CORPUS, file));
+    const text = readText(join(CORPUS_DIR, file));
     expect(firstDifference(t, text)).toBe('');
     // Second time through the word cache.
     expect(firstDifference(t, text)).toBe('');
@@ -166,7 +150,7 @@ describe.each([
     'gives transformers.js ids on known difference %s',
     async (file) => {
       const t = await tok;
-      const text = read(join(KNOWN, file));
+      const text = readText(join(KNOWN, file));
       expect(firstDifference(t, text)).toBe('');
     },
   );

@@ -3,23 +3,13 @@
  * equal those of Hugging Face's Rust `tokenizers` (Python binding) for the same tokenizer.json, and our
  * ids equal transformers.js's own `encode`. Goldens: test/fixtures/goldens (npm run goldens).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CORPUS_DIR, FIXTURES_DIR, fixtureDocuments, readText, walkFiles } from '../../../test/fixtures/fixtures.js';
 import { loadTokenizer } from '@chunkline/tokenizers';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
-const GOLDENS = join(ROOT, 'test', 'fixtures', 'goldens');
-const CORPUS = join(ROOT, 'test', 'fixtures', 'corpus');
-
-function walk(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((f) => {
-      const p = join(dir, f);
-      return statSync(p).isDirectory() ? walk(p) : [p];
-    });
-}
+const GOLDENS = join(FIXTURES_DIR, 'goldens');
 
 interface Golden {
   file: string;
@@ -75,19 +65,17 @@ function clusters(text: string): { start: Int32Array; end: Int32Array } {
 }
 
 describe.each(['bert-base-uncased', 'qwen3'])('goldens of %s', (name) => {
-  const files = walk(join(GOLDENS, name)).filter((f) => f.endsWith('.json'));
+  const files = walkFiles(join(GOLDENS, name)).filter((f) => f.endsWith('.json'));
 
   it('has a golden for every fixture document', () => {
-    const docs = walk(CORPUS)
-      .map((f) => relative(CORPUS, f))
-      .filter((f) => !f.startsWith('LICENSES') && f !== 'SOURCES.md' && !f.split('/').some((p) => p.startsWith('.')));
+    const docs = fixtureDocuments();
     expect(files.map((f) => relative(join(GOLDENS, name), f).replace(/\.json$/, ''))).toEqual(docs);
   });
 
   it.each(files.map((f) => relative(join(GOLDENS, name), f)))('%s', async (file) => {
     const tok = await loadTokenizer(name);
     const golden = JSON.parse(readFileSync(join(GOLDENS, name, file), 'utf8')) as Golden;
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(join(CORPUS, golden.file)));
+    const text = readText(join(CORPUS_DIR, golden.file));
     const enc = tok.encode(text);
     const ids = Array.from(enc.ids);
     const firstIdDiff = ids.findIndex((id, i) => id !== golden.ids[i]);
