@@ -17,6 +17,7 @@ export {
   type OutputMessage,
   type OutputEncoder,
   type ProcessedRecord,
+  type RecordHandler,
   type Headers,
 } from './process.js';
 export { compileWorkerOptions, type WorkerOptions, type CompiledWorkerOptions, type Delivery } from './options.js';

@@ -47,12 +47,20 @@ export interface ProcessedRecord {
   readonly overCapGraphemes: number;
   /** Dead-letter reason (error code), when dead-lettered. */
   readonly reason?: string;
+  /** Time spent on this record (decode, chunk, encode), in milliseconds. */
+  readonly processingMs: number;
+}
+
+/** Turns one input record into its output: a {@link RecordProcessor}, or a thread pool of them. */
+export interface RecordHandler {
+  /** Throws only transient or fatal errors (never for bad input). */
+  process(msg: InputMessage): Promise<ProcessedRecord>;
 }
 
 /** Prefix of the error headers on dead letters. */
 export const ERROR_HEADER = 'chunkline.error';
 
-export class RecordProcessor {
+export class RecordProcessor implements RecordHandler {
   constructor(
     private readonly options: CompiledWorkerOptions,
     private readonly chunker: Chunker,
@@ -62,6 +70,12 @@ export class RecordProcessor {
 
   /** Processes one record. Throws only transient or fatal errors (never for bad input). */
   async process(msg: InputMessage): Promise<ProcessedRecord> {
+    const t0 = performance.now();
+    const out = await this.processCatching(msg);
+    return { ...out, processingMs: performance.now() - t0 };
+  }
+
+  private async processCatching(msg: InputMessage): Promise<Omit<ProcessedRecord, 'processingMs'>> {
     try {
       return await this.processOrThrow(msg);
     } catch (err) {
@@ -81,7 +95,7 @@ export class RecordProcessor {
     }
   }
 
-  private async processOrThrow(msg: InputMessage): Promise<ProcessedRecord> {
+  private async processOrThrow(msg: InputMessage): Promise<Omit<ProcessedRecord, 'processingMs'>> {
     const key = msg.key === null ? null : decodeKey(msg.key);
     if (msg.key !== null && key === null)
       throw new PoisonRecordError('INVALID_UTF8', 'validate', 'the key is not valid UTF-8');
@@ -200,7 +214,7 @@ export class RecordProcessor {
     };
   }
 
-  private deadLetter(msg: InputMessage, err: PoisonRecordError): ProcessedRecord {
+  private deadLetter(msg: InputMessage, err: PoisonRecordError): Omit<ProcessedRecord, 'processingMs'> {
     const headers: Headers = { ...(msg.headers ?? {}) };
     const set = (name: string, v: string): void => {
       headers[`${ERROR_HEADER}.${name}`] = v;

@@ -20,7 +20,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, Producer, Transaction } 
 import { classify, IllegalStateError, ShutdownTimeoutError } from './errors.js';
 import type { EventHub, WorkerState } from './events.js';
 import type { CompiledWorkerOptions } from './options.js';
-import type { InputMessage, OutputMessage, ProcessedRecord, RecordProcessor } from './process.js';
+import type { InputMessage, OutputMessage, RecordHandler } from './process.js';
 
 const LEGAL: Record<WorkerState, readonly WorkerState[]> = {
   INITIALIZED: ['RUNNING', 'STOPPED', 'FAILED'],
@@ -46,7 +46,7 @@ export class ChunkWorker {
   constructor(
     private readonly kafka: Kafka,
     private readonly options: CompiledWorkerOptions,
-    private readonly processor: RecordProcessor,
+    private readonly processor: RecordHandler,
     private readonly events: EventHub,
   ) {
     this.consumer = kafka.consumer({
@@ -253,20 +253,22 @@ export class ChunkWorker {
   private async processSlice(payload: EachBatchPayload, slice: EachBatchPayload['batch']['messages']): Promise<void> {
     const { batch } = payload;
     const started = performance.now();
-    const results: { msg: InputMessage; out: ProcessedRecord; ms: number }[] = [];
-    for (const m of slice) {
-      const msg: InputMessage = {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key,
-        value: m.value,
-        headers: m.headers,
-      };
-      const t0 = performance.now();
-      const out = await this.processor.process(msg);
-      results.push({ msg, out, ms: performance.now() - t0 });
-    }
+    // All records of the slice are handed over at once: a thread pool (packages/runtime/src/pool.ts)
+    // keeps them in order on the partition's thread, and Promise.all keeps the output in offset order.
+    const results = await Promise.all(
+      slice.map(async (m) => {
+        const msg: InputMessage = {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+          headers: m.headers,
+        };
+        const out = await this.processor.process(msg);
+        return { msg, out, ms: out.processingMs };
+      }),
+    );
     const messages = results.flatMap((r) => r.out.messages);
     const last = slice[slice.length - 1];
     const next = last === undefined ? undefined : (BigInt(last.offset) + 1n).toString();
