@@ -12,6 +12,7 @@ export {
 export { ChunkWorker } from './worker.js';
 export {
   RecordProcessor,
+  deadLetterRecord,
   ERROR_HEADER,
   type InputMessage,
   type OutputMessage,
@@ -43,3 +44,12 @@ export {
   SECRET_VARIABLES,
 } from './env.js';
 export { runService, type ServiceDefinition, type ServiceHandle, type ServiceLogger } from './service.js';
+export {
+  ThreadPool,
+  PooledRecordHandler,
+  serveRecords,
+  defaultThreadCount,
+  type ThreadPoolOptions,
+  type RecordTask,
+  type RecordReply,
+} from './pool.js';

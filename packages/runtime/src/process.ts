@@ -83,7 +83,11 @@ export class RecordProcessor implements RecordHandler {
       if (cls !== 'poison') {
         // A bug while chunking one document must not stall the partition: dead-letter it too.
         if (cls === 'fatal' && !(isRecordError(err) || err instanceof PoisonRecordError)) {
-          return this.deadLetter(msg, new PoisonRecordError('CHUNKING_FAILED', 'chunk', errorMessage(err), err));
+          return deadLetterRecord(
+            msg,
+            this.options.dlqTopic,
+            new PoisonRecordError('CHUNKING_FAILED', 'chunk', errorMessage(err), err),
+          );
         }
         throw err;
       }
@@ -91,7 +95,7 @@ export class RecordProcessor implements RecordHandler {
         err instanceof PoisonRecordError
           ? err
           : new PoisonRecordError(codeOf(err), isRecordError(err) ? 'decode' : 'chunk', errorMessage(err), err);
-      return this.deadLetter(msg, poison);
+      return deadLetterRecord(msg, this.options.dlqTopic, poison);
     }
   }
 
@@ -213,29 +217,37 @@ export class RecordProcessor implements RecordHandler {
       overCapGraphemes: result.overCapGraphemes,
     };
   }
+}
 
-  private deadLetter(msg: InputMessage, err: PoisonRecordError): Omit<ProcessedRecord, 'processingMs'> {
-    const headers: Headers = { ...(msg.headers ?? {}) };
-    const set = (name: string, v: string): void => {
-      headers[`${ERROR_HEADER}.${name}`] = v;
-    };
-    set('stage', err.stage);
-    set('class', err.reason);
-    set('message', err.message.slice(0, 2000));
-    set('topic', msg.topic);
-    set('partition', String(msg.partition));
-    set('offset', msg.offset);
-    return {
-      messages: [{ topic: this.options.dlqTopic, key: msg.key, value: msg.value, headers }],
-      outcome: 'dead-lettered',
-      docId: null,
-      chunkTokens: [],
-      tokens: 0,
-      bytes: msg.value?.length ?? 0,
-      overCapGraphemes: 0,
-      reason: err.reason,
-    };
-  }
+/**
+ * The dead letter of a bad record: its original key, value and headers on the dead-letter topic, plus
+ * error headers in the Kafka Connect style (`chunkline.error.stage|class|message|topic|partition|offset`).
+ */
+export function deadLetterRecord(
+  msg: InputMessage,
+  dlqTopic: string,
+  err: PoisonRecordError,
+): Omit<ProcessedRecord, 'processingMs'> {
+  const headers: Headers = { ...(msg.headers ?? {}) };
+  const set = (name: string, v: string): void => {
+    headers[`${ERROR_HEADER}.${name}`] = v;
+  };
+  set('stage', err.stage);
+  set('class', err.reason);
+  set('message', err.message.slice(0, 2000));
+  set('topic', msg.topic);
+  set('partition', String(msg.partition));
+  set('offset', msg.offset);
+  return {
+    messages: [{ topic: dlqTopic, key: msg.key, value: msg.value, headers }],
+    outcome: 'dead-lettered',
+    docId: null,
+    chunkTokens: [],
+    tokens: 0,
+    bytes: msg.value?.length ?? 0,
+    overCapGraphemes: 0,
+    reason: err.reason,
+  };
 }
 
 /** The largest input value decoded at all, for a given CHUNKLINE_MAX_DOC_BYTES. */

@@ -2,28 +2,21 @@
  * Composition root of the streaming worker: configuration → tokenizer, chunker, codecs, Kafka client
  * → runtime worker, with metrics, health and logs subscribed to its events. Nothing else lives here.
  */
-import { createChunker } from '@chunkline/chunking';
 import { createLogger, createMetrics, HealthTracker, logEvents, startHttpServer } from '@chunkline/observability';
-import {
-  chunkCodec,
-  decodeRawDocument,
-  latestSchema,
-  manifestCodec,
-  sectionCodec,
-  SchemaRegistryClient,
-  topicSubject,
-} from '@chunkline/records';
+import { latestSchema, topicSubject } from '@chunkline/records';
 import {
   ChunkWorker,
-  compileWorkerOptions,
   connectionFromEnv,
   createKafka,
   EventHub,
-  RecordProcessor,
-  type OutputEncoder,
+  PooledRecordHandler,
+  ThreadPool,
+  type RecordHandler,
+  type RecordReply,
+  type RecordTask,
 } from '@chunkline/runtime';
-import { loadTokenizer } from '@chunkline/tokenizers';
 import type { WorkerConfig } from './config.js';
+import { buildProcessor, registryOf, workerOptionsOf, type ProcessorSpec, type RegistryIds } from './processor.js';
 
 /** A running worker and what stops it. */
 export interface RunningWorker {
@@ -44,68 +37,44 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
   events.on(health.listener);
   events.on(logEvents(logger));
 
-  const tokenizer = await loadTokenizer(config.CHUNKLINE_TOKENIZER);
-  const chunker = createChunker(tokenizer, {
-    strategy: config.CHUNKLINE_STRATEGY,
-    maxTokens: config.CHUNKLINE_MAX_TOKENS,
-    overlapTokens: config.CHUNKLINE_OVERLAP,
-    reservedTokens: config.CHUNKLINE_RESERVED,
-    hierarchy: config.CHUNKLINE_HIERARCHY,
-    ...(config.CHUNKLINE_PARENT_MAX_TOKENS === undefined
-      ? {}
-      : { parentMaxTokens: config.CHUNKLINE_PARENT_MAX_TOKENS }),
-  });
-  const registry =
-    config.CHUNKLINE_SCHEMA_REGISTRY_URL === undefined
-      ? undefined
-      : new SchemaRegistryClient({
-          url: config.CHUNKLINE_SCHEMA_REGISTRY_URL,
-          username: config.CHUNKLINE_SCHEMA_REGISTRY_USERNAME,
-          password: config.CHUNKLINE_SCHEMA_REGISTRY_PASSWORD,
-        });
-  let encoder: OutputEncoder = {
-    chunk: (r) => chunkCodec.encodeSingleObject(r),
-    manifest: (r) => manifestCodec.encodeSingleObject(r),
-    section: (r) => sectionCodec.encodeSingleObject(r),
-  };
+  const registry = registryOf(config);
+  let registryIds: RegistryIds | null = null;
   if (config.CHUNKLINE_OUTPUT_ENCODING === 'registry' && registry !== undefined) {
-    const chunkId = await registry.register(topicSubject(config.CHUNKLINE_CHUNK_TOPIC), latestSchema('chunk').schema);
-    const manifestId = await registry.register(
-      topicSubject(config.CHUNKLINE_MANIFEST_TOPIC),
-      latestSchema('manifest').schema,
-    );
-    const sectionId = await registry.register(
-      topicSubject(config.CHUNKLINE_SECTION_TOPIC),
-      latestSchema('section').schema,
-    );
-    encoder = {
-      chunk: (r) => chunkCodec.encodeRegistry(chunkId, r),
-      manifest: (r) => manifestCodec.encodeRegistry(manifestId, r),
-      section: (r) => sectionCodec.encodeRegistry(sectionId, r),
+    registryIds = {
+      chunk: await registry.register(topicSubject(config.CHUNKLINE_CHUNK_TOPIC), latestSchema('chunk').schema),
+      manifest: await registry.register(topicSubject(config.CHUNKLINE_MANIFEST_TOPIC), latestSchema('manifest').schema),
+      section: await registry.register(topicSubject(config.CHUNKLINE_SECTION_TOPIC), latestSchema('section').schema),
     };
   }
-  const options = compileWorkerOptions({
-    groupId: config.CHUNKLINE_GROUP_ID,
-    inputTopic: config.CHUNKLINE_INPUT_TOPIC,
-    chunkTopic: config.CHUNKLINE_CHUNK_TOPIC,
-    manifestTopic: config.CHUNKLINE_MANIFEST_TOPIC,
-    dlqTopic: config.CHUNKLINE_DLQ_TOPIC,
-    sectionTopic: config.CHUNKLINE_SECTION_TOPIC,
-    delivery: config.CHUNKLINE_DELIVERY,
-    maxDocBytes: config.CHUNKLINE_MAX_DOC_BYTES,
-    maxChunksPerDoc: config.CHUNKLINE_MAX_CHUNKS_PER_DOC,
-    maxMessageBytes: config.CHUNKLINE_MAX_MESSAGE_BYTES,
-    partitionsConcurrently: config.CHUNKLINE_PARTITIONS_CONCURRENTLY,
-    recordsPerTransaction: config.CHUNKLINE_RECORDS_PER_TRANSACTION,
-    shutdownTimeoutMs: config.CHUNKLINE_SHUTDOWN_TIMEOUT_MS,
-  });
-  const processor = new RecordProcessor(options, chunker, encoder, (value) =>
-    decodeRawDocument(value, registry === undefined ? {} : { registry }),
-  );
+  const options = workerOptionsOf(config);
+  const spec: ProcessorSpec = { config, registryIds };
+  // Chunking runs on CHUNKLINE_WORKER_THREADS threads (0: in this thread); each loads its own tokenizer.
+  let pool: ThreadPool<RecordTask, RecordReply> | undefined;
+  let handler: RecordHandler;
+  let info: Readonly<Record<string, string>>;
+  if (config.CHUNKLINE_WORKER_THREADS === 0) {
+    const built = await buildProcessor(spec);
+    handler = built.processor;
+    info = built.info;
+  } else {
+    pool = new ThreadPool<RecordTask, RecordReply>({
+      filename: new URL('./processor-thread.js', import.meta.url).href,
+      threads: config.CHUNKLINE_WORKER_THREADS,
+      workerData: spec,
+    });
+    try {
+      const replies = await pool.ready({ kind: 'probe' });
+      info = replies[0]?.kind === 'probe' ? replies[0].info : {};
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    handler = new PooledRecordHandler(pool, options.dlqTopic);
+  }
   const kafka = createKafka(connectionFromEnv(config, config.CHUNKLINE_CLIENT_ID), (level, message, extra) =>
     logger[level](extra, message),
   );
-  const worker = new ChunkWorker(kafka, options, processor, events);
+  const worker = new ChunkWorker(kafka, options, handler, events);
   const http = await startHttpServer({
     port: config.CHUNKLINE_HTTP_PORT,
     host: config.CHUNKLINE_HTTP_HOST,
@@ -118,8 +87,8 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       groupId: options.groupId,
       inputTopic: options.inputTopic,
       delivery: options.delivery,
-      tokenizer: tokenizer.id,
-      chunker: chunker.fingerprint,
+      ...info,
+      threads: config.CHUNKLINE_WORKER_THREADS,
       httpPort: http.port,
     },
     'starting chunkline worker',
@@ -133,6 +102,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       try {
         await worker.stop();
       } finally {
+        await pool?.close();
         await http.close();
       }
     },

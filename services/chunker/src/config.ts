@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import {
   ConfigError,
+  defaultThreadCount,
   envInt as int,
   kafkaEnvProblems,
   kafkaEnvShape,
@@ -35,6 +36,7 @@ const Env = z.object({
   CHUNKLINE_MAX_CHUNKS_PER_DOC: int(1).default(10_000),
   CHUNKLINE_MAX_MESSAGE_BYTES: int(1024).default(1_000_000),
   CHUNKLINE_PARTITIONS_CONCURRENTLY: int(1).default(2),
+  CHUNKLINE_WORKER_THREADS: int(0).default(defaultThreadCount()),
   CHUNKLINE_RECORDS_PER_TRANSACTION: int(1).default(100),
   CHUNKLINE_HTTP_PORT: int(0).default(8080),
   CHUNKLINE_HTTP_HOST: z.string().min(1).default('0.0.0.0'),

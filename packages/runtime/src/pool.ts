@@ -1,0 +1,258 @@
+/**
+ * Worker-thread pools (piscina underneath) for the CPU-bound part of chunking.
+ *
+ * {@link ThreadPool} runs tasks on N threads, one piscina pool of one thread per lane, so that tasks
+ * with the same key (a Kafka partition) go to the same thread while any of them is in flight: that
+ * thread takes them in submission order. A key with nothing in flight is free to move to the least
+ * loaded lane, so partitions spread over the threads and an idle thread picks up the next busy one.
+ * A thread whose module fails to initialize fails {@link ThreadPool.ready}; a thread that dies (out of
+ * memory, a crash in native code) fails only the task it was running and piscina starts a new one.
+ *
+ * {@link PooledRecordHandler} is the streaming worker's {@link RecordHandler} on such a pool, and
+ * {@link serveRecords} the thread side of it: records go to threads, outputs come back, and errors
+ * cross the thread boundary as their failure class (transient stays transient, and the record whose
+ * thread died is dead-lettered rather than retried forever).
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { classify, PoisonRecordError, RuntimeError, type FailureClass } from './errors.js';
+import {
+  deadLetterRecord,
+  type Headers,
+  type InputMessage,
+  type OutputMessage,
+  type ProcessedRecord,
+  type RecordHandler,
+} from './process.js';
+
+/** Threads used when the configuration does not say: one per CPU the process may use. */
+export function defaultThreadCount(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export interface ThreadPoolOptions {
+  /** The thread module (a file: URL or absolute path); its default export is the task handler or a Promise of it. */
+  readonly filename: string;
+  /** Number of threads (lanes). */
+  readonly threads: number;
+  /** Given to every thread (`workerData` from 'piscina'); structured-cloned. */
+  readonly workerData: unknown;
+  /** V8 old-generation limit per thread in MB; a thread over it dies and only its task fails. */
+  readonly maxOldGenerationSizeMb?: number;
+}
+
+interface Lane {
+  readonly pool: Piscina;
+  inFlight: number;
+}
+
+export class ThreadPool<T, R> {
+  private readonly lanes: Lane[];
+  private readonly pinned = new Map<string, { lane: Lane; inFlight: number }>();
+  private closed = false;
+
+  constructor(options: ThreadPoolOptions) {
+    if (!Number.isInteger(options.threads) || options.threads < 1) {
+      throw new RuntimeError(`threads must be a positive integer, got ${options.threads}`);
+    }
+    this.lanes = Array.from({ length: options.threads }, () => ({
+      pool: new Piscina({
+        filename: options.filename,
+        minThreads: 1,
+        maxThreads: 1,
+        idleTimeout: Number.POSITIVE_INFINITY,
+        concurrentTasksPerWorker: 1,
+        workerData: options.workerData,
+        ...(options.maxOldGenerationSizeMb === undefined
+          ? {}
+          : { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } }),
+      }),
+      inFlight: 0,
+    }));
+  }
+
+  /** Number of threads. */
+  get size(): number {
+    return this.lanes.length;
+  }
+
+  /** Runs `probe` once on every thread (each thread has then loaded its module); rejects if one cannot start. */
+  async ready(probe: T): Promise<R[]> {
+    return Promise.all(this.lanes.map((lane) => this.runOn(lane, probe, [])));
+  }
+
+  /**
+   * Runs a task. Tasks with the same `key` run on one thread, in the order given, while any of them
+   * is in flight; tasks without a key go to the least loaded thread.
+   */
+  run(task: T, key?: string, transferList: ArrayBuffer[] = []): Promise<R> {
+    if (this.closed) return Promise.reject(new RuntimeError('the thread pool is closed'));
+    if (key === undefined) return this.runOn(this.leastLoaded(), task, transferList);
+    let pin = this.pinned.get(key);
+    if (pin === undefined) {
+      pin = { lane: this.leastLoaded(), inFlight: 0 };
+      this.pinned.set(key, pin);
+    }
+    const held = pin;
+    held.inFlight++;
+    return this.runOn(held.lane, task, transferList).finally(() => {
+      if (--held.inFlight === 0) this.pinned.delete(key);
+    });
+  }
+
+  /** Stops the threads; tasks still queued are rejected. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.lanes.map((lane) => lane.pool.destroy()));
+  }
+
+  private leastLoaded(): Lane {
+    let best = this.lanes[0] as Lane;
+    for (const lane of this.lanes) if (lane.inFlight < best.inFlight) best = lane;
+    return best;
+  }
+
+  private runOn(lane: Lane, task: T, transferList: ArrayBuffer[]): Promise<R> {
+    lane.inFlight++;
+    const done = lane.pool.run(task, transferList.length === 0 ? {} : { transferList }) as Promise<R>;
+    return done.finally(() => {
+      lane.inFlight--;
+    });
+  }
+}
+
+/** What the streaming worker sends to a record thread. */
+export type RecordTask = { readonly kind: 'probe' } | { readonly kind: 'record'; readonly msg: InputMessage };
+
+/** What a record thread answers. */
+export type RecordReply =
+  | { readonly kind: 'probe'; readonly info: Readonly<Record<string, string>> }
+  | { readonly kind: 'ok'; readonly out: ProcessedRecord }
+  | { readonly kind: 'error'; readonly failure: FailureClass; readonly name: string; readonly message: string };
+
+/**
+ * The thread side: the default export of a record thread module is `serveRecords(processor, info)`.
+ * `info` is answered to the start-up probe (e.g. the tokenizer id and chunker fingerprint for logs).
+ */
+export function serveRecords(
+  handler: RecordHandler,
+  info: Readonly<Record<string, string>>,
+): (task: RecordTask) => Promise<RecordReply> {
+  return async (task) => {
+    if (task.kind === 'probe') return { kind: 'probe', info };
+    try {
+      const out = await handler.process(reviveInput(task.msg));
+      // Output buffers may be views into larger slabs: send exact copies.
+      return { kind: 'ok', out: { ...out, messages: out.messages.map(compactOutput) } };
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      return { kind: 'error', failure: classify(err), name: e.name, message: e.message };
+    }
+  };
+}
+
+/** The streaming worker's record handler on a {@link ThreadPool}: one partition, one thread at a time. */
+export class PooledRecordHandler implements RecordHandler {
+  constructor(
+    private readonly pool: ThreadPool<RecordTask, RecordReply>,
+    private readonly dlqTopic: string,
+  ) {}
+
+  async process(msg: InputMessage): Promise<ProcessedRecord> {
+    const t0 = performance.now();
+    const sent = compactInput(msg);
+    let reply: RecordReply;
+    try {
+      reply = await this.pool.run({ kind: 'record', msg: sent.msg }, `${msg.topic}-${msg.partition}`, sent.transfer);
+    } catch (err) {
+      // The thread died while on this record (e.g. over its memory limit). The same record would kill
+      // the next thread too: dead-letter it, and the partition moves on.
+      const message = `the chunking thread failed on this record: ${err instanceof Error ? err.message : String(err)}`;
+      return {
+        ...deadLetterRecord(msg, this.dlqTopic, new PoisonRecordError('CHUNKING_FAILED', 'chunk', message, err)),
+        processingMs: performance.now() - t0,
+      };
+    }
+    if (reply.kind === 'error') {
+      throw new RuntimeError(`${reply.name}: ${reply.message}`, { retriable: reply.failure === 'transient' });
+    }
+    if (reply.kind !== 'ok') throw new RuntimeError(`unexpected reply from a record thread: ${reply.kind}`);
+    const out = reply.out;
+    return { ...out, messages: out.messages.map(reviveOutput) };
+  }
+}
+
+// ---- moving buffers across threads ----------------------------------------------------------------
+// A Buffer handed to postMessage is cloned with its whole ArrayBuffer: a kafkajs message value is a
+// view into the fetch response (megabytes), avsc output a view into an 8 KiB slab. So every buffer
+// crosses as an exact copy (inputs: transferred, not cloned again) and is a Buffer again on arrival.
+
+function exactCopy(b: Uint8Array, transfer: ArrayBuffer[]): Uint8Array {
+  const copy = new Uint8Array(b.byteLength);
+  copy.set(b);
+  transfer.push(copy.buffer);
+  return copy;
+}
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function mapHeaders(headers: Headers | undefined, f: (b: Uint8Array) => Uint8Array): Headers | undefined {
+  if (headers === undefined) return undefined;
+  const out: Headers = {};
+  const one = (v: Buffer | string): Buffer | string => (typeof v === 'string' ? v : (f(v) as Buffer));
+  for (const [k, v] of Object.entries(headers)) {
+    out[k] = v === undefined ? undefined : Array.isArray(v) ? v.map(one) : one(v);
+  }
+  return out;
+}
+
+function compactInput(msg: InputMessage): { msg: InputMessage; transfer: ArrayBuffer[] } {
+  const transfer: ArrayBuffer[] = [];
+  const copy = (b: Uint8Array): Uint8Array => exactCopy(b, transfer);
+  const headers = mapHeaders(msg.headers, copy);
+  return {
+    msg: {
+      topic: msg.topic,
+      partition: msg.partition,
+      offset: msg.offset,
+      key: msg.key === null ? null : (copy(msg.key) as Buffer),
+      value: msg.value === null ? null : (copy(msg.value) as Buffer),
+      ...(headers === undefined ? {} : { headers }),
+    },
+    transfer,
+  };
+}
+
+function reviveInput(msg: InputMessage): InputMessage {
+  const headers = mapHeaders(msg.headers, asBuffer);
+  return {
+    ...msg,
+    key: msg.key === null ? null : asBuffer(msg.key),
+    value: msg.value === null ? null : asBuffer(msg.value),
+    ...(headers === undefined ? {} : { headers }),
+  };
+}
+
+function compactOutput(m: OutputMessage): OutputMessage {
+  const copy = (b: Uint8Array): Uint8Array => exactCopy(b, []);
+  const headers = mapHeaders(m.headers, copy);
+  return {
+    topic: m.topic,
+    key: m.key === null ? null : (copy(m.key) as Buffer),
+    value: m.value === null ? null : (copy(m.value) as Buffer),
+    ...(headers === undefined ? {} : { headers }),
+  };
+}
+
+function reviveOutput(m: OutputMessage): OutputMessage {
+  const headers = mapHeaders(m.headers, asBuffer);
+  return {
+    topic: m.topic,
+    key: m.key === null ? null : asBuffer(m.key),
+    value: m.value === null ? null : asBuffer(m.value),
+    ...(headers === undefined ? {} : { headers }),
+  };
+}
