@@ -16,6 +16,8 @@ export interface HealthDetails {
   readonly producerReady: boolean;
   /** Message of the last `fatal` event, or null. */
   readonly lastFatalError: string | null;
+  /** The last `connect-failed` event since the last `connected` one (the worker is retrying), or null. */
+  readonly connectFailure: { readonly kind: string; readonly attempt: number; readonly error: string } | null;
   /** Why the worker is not ready, one short sentence each; empty when ready. */
   readonly notReadyReasons: readonly string[];
 }
@@ -38,6 +40,7 @@ export class HealthTracker {
   private assignment: Readonly<Record<string, readonly number[]>> = {};
   private producerReady = false;
   private lastFatalError: string | null = null;
+  private connectFailure: HealthDetails['connectFailure'] = null;
 
   /** Subscribe this to the runtime's events. Bound: safe to pass around. */
   readonly listener: RuntimeListener = (event: RuntimeEvent): void => {
@@ -56,6 +59,12 @@ export class HealthTracker {
         break;
       case 'fatal':
         this.lastFatalError = event.error.message;
+        break;
+      case 'connect-failed':
+        this.connectFailure = { kind: event.kind, attempt: event.attempt, error: event.error };
+        break;
+      case 'connected':
+        this.connectFailure = null;
         break;
       default:
         break;
@@ -84,6 +93,7 @@ export class HealthTracker {
       assignment: this.assignment,
       producerReady: this.producerReady,
       lastFatalError: this.lastFatalError,
+      connectFailure: this.connectFailure,
       notReadyReasons,
     };
   }
@@ -91,6 +101,8 @@ export class HealthTracker {
   private notReadyReasons(): string[] {
     const reasons: string[] = [];
     if (this.state !== 'RUNNING') reasons.push(`state is ${this.state}, not RUNNING`);
+    else if (this.connectFailure !== null)
+      reasons.push(`cannot connect to Kafka (${this.connectFailure.kind}, attempt ${this.connectFailure.attempt})`);
     else if (!this.joinedGroup) reasons.push('no group-joined event since entering RUNNING');
     if (!this.producerReady) reasons.push('producer not ready');
     return reasons;

@@ -70,10 +70,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return options.destination === undefined ? pino(pinoOptions) : pino(pinoOptions, options.destination);
 }
 
+/** What each kind of connection failure means, for the log line. */
+const CONNECT_FAILURE = {
+  authentication: ['authentication failed', 'check the SASL username and password'],
+  tls: ['TLS handshake failed', 'check the CA file and the broker certificate'],
+  connection: ['no broker reachable', 'check KAFKA_BROKERS and the network'],
+} as const;
+
 /**
  * A listener that logs runtime events, each line with `event` set to the event type:
- * `state`, `group-joined` (with the assignment) and `producer-ready` at info; `batch` and `document` at debug;
- * `lag` at trace; `dead-letter` and `retry` at warn; `fatal` and `listener-error` at error, with `err`.
+ * `state`, `group-joined` (with the assignment), `producer-ready` and `connected` at info; `batch` and
+ * `document` at debug; `lag` at trace; `dead-letter` and `retry` at warn; `connect-failed` at error (at
+ * warn for an unreachable broker), one line per attempt with no stack; `fatal` and `listener-error` at
+ * error, with `err`.
  */
 export function logEvents(logger: Logger): RuntimeListener {
   return (e: RuntimeEvent): void => {
@@ -90,7 +99,23 @@ export function logEvents(logger: Logger): RuntimeListener {
         break;
       }
       case 'producer-ready':
-        logger.info({ event: e.type, ready: e.ready }, e.ready ? 'producer ready' : 'producer not ready');
+        logger.info(
+          { event: e.type, ready: e.ready, producers: e.producers },
+          !e.ready
+            ? 'producers disconnected'
+            : e.producers === 0
+              ? 'producer ready: no partition assigned, none needed'
+              : `producer ready (${e.producers} connected)`,
+        );
+        break;
+      case 'connect-failed':
+        logger[e.kind === 'connection' ? 'warn' : 'error'](
+          { event: e.type, kind: e.kind, attempt: e.attempt, delayMs: e.delayMs, error: e.error },
+          `cannot connect to Kafka: ${CONNECT_FAILURE[e.kind][0]} (attempt ${e.attempt}, retrying in ${e.delayMs} ms; ${CONNECT_FAILURE[e.kind][1]}): ${e.error}`,
+        );
+        break;
+      case 'connected':
+        logger.info({ event: e.type, attempts: e.attempts }, `connected to Kafka (attempt ${e.attempts})`);
         break;
       case 'batch':
         logger.debug(

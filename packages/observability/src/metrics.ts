@@ -42,7 +42,8 @@ const BATCH_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
  * - `tokens_per_chunk` (one observation per chunk), `chunks_per_document` (chunked documents only: deletes and
  *   dead letters have no chunks and would skew it), `document_processing_seconds` (every document): histograms;
  * - `batch_records` and `batch_duration_seconds{outcome}` (committed, aborted): histograms from `batch` events;
- * - `dead_letters_total{reason}`, `retries_total`, `listener_errors_total`: counters;
+ * - `dead_letters_total{reason}`, `retries_total`, `connect_failures_total{kind}` (authentication, tls,
+ *   connection: failed attempts to connect, retried with backoff), `listener_errors_total`: counters;
  * - `consumer_lag{topic,partition}`: gauge, in records; series of partitions a rebalance took away are removed;
  * - `state{state}`: 1 for the current worker state, 0 for the others; `ready`: 1 when {@link HealthTracker}
  *   says ready (the same rule as `/readyz`).
@@ -124,6 +125,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'Transient failures that were retried.',
     registers,
   });
+  const connectFailures = new Counter({
+    name: name('connect_failures_total'),
+    help: 'Failed attempts to connect to the brokers (retried with backoff), by kind: authentication, tls, connection.',
+    labelNames: ['kind'] as const,
+    registers,
+  });
   const listenerErrors = new Counter({
     name: name('listener_errors_total'),
     help: 'Runtime event listeners that threw (the runtime carried on).',
@@ -194,6 +201,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         break;
       case 'retry':
         retries.inc();
+        break;
+      case 'connect-failed':
+        connectFailures.inc({ kind: event.kind });
         break;
       case 'lag': {
         const labels = { topic: event.topic, partition: String(event.partition) };

@@ -23,7 +23,7 @@ function doc(fields: Partial<DocumentEvent> & Pick<DocumentEvent, 'partition' | 
 /** Start, join, two partitions of work (chunked, deleted, dead-lettered, an aborted batch and a retry). */
 export const STARTUP: readonly RuntimeEvent[] = [
   { type: 'state', from: 'INITIALIZED', to: 'RUNNING' },
-  { type: 'producer-ready', ready: true },
+  { type: 'producer-ready', ready: true, producers: 2 },
   { type: 'group-joined', memberId: 'chunker-0-1a2b', assignment: { [TOPIC]: [0, 1] } },
 ];
 

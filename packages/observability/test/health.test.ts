@@ -8,7 +8,7 @@ describe('HealthTracker', () => {
     expect(h.ready()).toBe(false);
 
     h.listener({ type: 'state', from: 'INITIALIZED', to: 'RUNNING' });
-    h.listener({ type: 'producer-ready', ready: true });
+    h.listener({ type: 'producer-ready', ready: true, producers: 2 });
     expect(h.ready()).toBe(false); // Not joined yet.
     expect(h.details().notReadyReasons).toEqual(['no group-joined event since entering RUNNING']);
 
@@ -25,9 +25,9 @@ describe('HealthTracker', () => {
       notReadyReasons: [],
     });
 
-    h.listener({ type: 'producer-ready', ready: false });
+    h.listener({ type: 'producer-ready', ready: false, producers: 0 });
     expect(h.ready()).toBe(false);
-    h.listener({ type: 'producer-ready', ready: true });
+    h.listener({ type: 'producer-ready', ready: true, producers: 2 });
     expect(h.ready()).toBe(true);
 
     h.listener({ type: 'state', from: 'RUNNING', to: 'STOPPING' });
@@ -41,7 +41,7 @@ describe('HealthTracker', () => {
 
   it('does not count a group join seen before the transition into RUNNING', () => {
     const h = new HealthTracker();
-    h.listener({ type: 'producer-ready', ready: true });
+    h.listener({ type: 'producer-ready', ready: true, producers: 2 });
     h.listener({ type: 'group-joined', memberId: 'm-1', assignment: {} });
     h.listener({ type: 'state', from: 'INITIALIZED', to: 'RUNNING' });
     expect(h.ready()).toBe(false);
@@ -57,5 +57,27 @@ describe('HealthTracker', () => {
     expect(h.alive()).toBe(false);
     expect(h.ready()).toBe(false);
     expect(h.details()).toMatchObject({ state: 'FAILED', lastFatalError: 'broker says no' });
+  });
+
+  it('while connecting fails: alive, not ready, and says why; a connection clears it', () => {
+    const h = new HealthTracker();
+    h.listener({ type: 'state', from: 'INITIALIZED', to: 'RUNNING' });
+    h.listener({
+      type: 'connect-failed',
+      kind: 'authentication',
+      attempt: 2,
+      delayMs: 2000,
+      error: 'SASL SCRAM SHA512 authentication failed',
+    });
+    expect(h.alive()).toBe(true);
+    expect(h.ready()).toBe(false);
+    expect(h.details()).toMatchObject({
+      connectFailure: { kind: 'authentication', attempt: 2, error: 'SASL SCRAM SHA512 authentication failed' },
+      notReadyReasons: ['cannot connect to Kafka (authentication, attempt 2)', 'producer not ready'],
+    });
+    h.listener({ type: 'connected', attempts: 3 });
+    h.listener({ type: 'group-joined', memberId: 'm-1', assignment: { docs: [] } });
+    h.listener({ type: 'producer-ready', ready: true, producers: 0 });
+    expect(h.details()).toMatchObject({ ready: true, connectFailure: null, notReadyReasons: [] });
   });
 });

@@ -67,6 +67,8 @@ describe('logEvents', () => {
     for (const e of [...STARTUP, ...WORK, ...REBALANCE_AND_STOP]) listener(e);
     listener({ type: 'fatal', error: new Error('broker gone') });
     listener({ type: 'listener-error', error: new TypeError('bad listener') });
+    listener({ type: 'connect-failed', kind: 'tls', attempt: 1, delayMs: 1000, error: 'self-signed certificate' });
+    listener({ type: 'connected', attempts: 2 });
     const lines = out.lines();
 
     const levels = new Map<string, Set<unknown>>();
@@ -82,6 +84,8 @@ describe('logEvents', () => {
       retry: ['warn'],
       fatal: ['error'],
       'listener-error': ['error'],
+      'connect-failed': ['error'],
+      connected: ['info'],
     });
 
     expect(lines.find((l) => l.event === 'group-joined')).toMatchObject({
@@ -113,5 +117,39 @@ describe('logEvents', () => {
     for (const e of [...STARTUP, ...WORK]) listener(e);
     expect(out.lines().map((l) => l.event)).not.toContain('document');
     expect(out.lines().map((l) => l.event)).toContain('dead-letter');
+  });
+});
+
+describe('logEvents, connection failures', () => {
+  it('logs one line per failed attempt, without a stack: kind, attempt, next delay and the cause', () => {
+    const out = collector();
+    const listener = logEvents(createLogger({ destination: out.stream }));
+    listener({
+      type: 'connect-failed',
+      kind: 'authentication',
+      attempt: 3,
+      delayMs: 4000,
+      error: 'invalid credentials',
+    });
+    listener({ type: 'connect-failed', kind: 'connection', attempt: 1, delayMs: 1000, error: 'ECONNREFUSED' });
+    const lines = out.lines();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ level: 'error', kind: 'authentication', attempt: 3, delayMs: 4000 });
+    expect(lines[0]?.msg).toBe(
+      'cannot connect to Kafka: authentication failed (attempt 3, retrying in 4000 ms; check the SASL username and password): invalid credentials',
+    );
+    expect(JSON.stringify(lines[0])).not.toContain('stack');
+    expect(lines[1]).toMatchObject({ level: 'warn', kind: 'connection' });
+  });
+
+  it('says when no producer is needed, and how many are connected', () => {
+    const out = collector();
+    const listener = logEvents(createLogger({ destination: out.stream }));
+    listener({ type: 'producer-ready', ready: true, producers: 0 });
+    listener({ type: 'producer-ready', ready: true, producers: 3 });
+    expect(out.lines().map((l) => l.msg)).toEqual([
+      'producer ready: no partition assigned, none needed',
+      'producer ready (3 connected)',
+    ]);
   });
 });

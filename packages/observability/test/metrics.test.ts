@@ -123,3 +123,21 @@ describe('createMetrics', () => {
     expect(error).toMatchObject({ code: 'BAD_OPTION', field: 'prefix' });
   });
 });
+
+describe('createMetrics, connection failures', () => {
+  it('counts failed connection attempts by kind', async () => {
+    const { registry, listener } = createMetrics({ collectDefault: false });
+    listener({ type: 'state', from: 'INITIALIZED', to: 'RUNNING' });
+    for (const attempt of [1, 2]) listener({ type: 'connect-failed', kind: 'tls', attempt, delayMs: 1000, error: 'x' });
+    listener({ type: 'connect-failed', kind: 'authentication', attempt: 3, delayMs: 4000, error: 'x' });
+    expect(
+      await value(registry, 'chunkline_connect_failures_total', 'chunkline_connect_failures_total', { kind: 'tls' }),
+    ).toBe(2);
+    expect(
+      await value(registry, 'chunkline_connect_failures_total', 'chunkline_connect_failures_total', {
+        kind: 'authentication',
+      }),
+    ).toBe(1);
+    expect(await value(registry, 'chunkline_ready', 'chunkline_ready')).toBe(0);
+  });
+});

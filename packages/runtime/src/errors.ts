@@ -5,7 +5,14 @@
  * - `transient`: the broker or network (leader moved, rebalance, timeout, coordinator loading). The
  *   transaction is aborted and the batch retried with backoff. Never dead-lettered.
  * - `fenced`: another worker now owns the partition (a newer producer epoch); stop this batch quietly.
- * - `fatal`: anything else outside a record (configuration, authentication): the worker fails.
+ * - `fatal`: anything else outside a record (configuration, authorization, a bug): the worker fails.
+ *
+ * Connecting is decided separately, by {@link connectFailureKind}: an authentication failure (a wrong
+ * or rotated password), a TLS failure (an untrusted or expired certificate) or an unreachable broker
+ * fails the same way on every immediate retry, but its remedy is outside the process (credentials
+ * rotate, certificates get fixed, brokers come back), so the worker keeps trying to connect with a
+ * long backoff instead of exiting. Once connected, `classify` applies: an authentication failure in
+ * the middle of a batch is still `fatal`.
  */
 import { isChunkingError } from '@chunkline/chunking';
 import { isRecordError } from '@chunkline/records';
@@ -99,4 +106,69 @@ export function classify(err: unknown): FailureClass {
       return 'transient';
   }
   return 'fatal';
+}
+
+/** Why connecting to the brokers failed, when the remedy is to try again later (see the module comment). */
+export type ConnectFailureKind = 'authentication' | 'tls' | 'connection';
+
+/** Node's TLS verification and handshake error codes (`tls.TLSSocket` `error.code`). */
+const TLS_CODES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_REVOKED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'EPROTO',
+]);
+const AUTHENTICATION = new Set(['KafkaJSSASLAuthenticationError', 'SASL_AUTHENTICATION_FAILED', 'ILLEGAL_SASL_STATE']);
+const CONNECTION = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+]);
+
+/** The error and its `cause` chain, outermost first (bounded: a cycle cannot loop). */
+function causes(err: unknown): { name?: unknown; type?: unknown; code?: unknown; message?: unknown }[] {
+  const chain: { name?: unknown; type?: unknown; code?: unknown; message?: unknown }[] = [];
+  let e: unknown = err;
+  while (e !== null && typeof e === 'object' && chain.length < 8 && !chain.includes(e)) {
+    chain.push(e);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return chain;
+}
+
+/**
+ * The kind of a failure to connect to the brokers that is worth retrying until it is fixed, or
+ * `undefined` for anything else (a bad configuration, an unsupported SASL mechanism, a bug), which
+ * stays fatal. Looks through kafkajs's wrappers (`KafkaJSNonRetriableError`,
+ * `KafkaJSNumberOfRetriesExceeded`) along `cause`.
+ */
+export function connectFailureKind(err: unknown): ConnectFailureKind | undefined {
+  const chain = causes(err);
+  const has = (set: ReadonlySet<string>, key: 'name' | 'type' | 'code'): boolean =>
+    chain.some((e) => typeof e[key] === 'string' && set.has(e[key]));
+  if (has(AUTHENTICATION, 'name') || has(AUTHENTICATION, 'type')) return 'authentication';
+  if (has(TLS_CODES, 'code') || chain.some((e) => typeof e.code === 'string' && e.code.startsWith('ERR_SSL_')))
+    return 'tls';
+  if (has(CONNECTION, 'name')) return 'connection';
+  return undefined;
+}
+
+/** The message of the innermost error of a `cause` chain: kafkajs wrappers repeat it with prefixes. */
+export function rootMessage(err: unknown): string {
+  const chain = causes(err);
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const m = chain[i]?.message;
+    if (typeof m === 'string' && m !== '') return m;
+  }
+  return String(err);
 }

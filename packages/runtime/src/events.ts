@@ -3,6 +3,7 @@
  * (packages/observability) and subscribe to these; a listener that throws is caught and reported as an
  * `listener-error`, never breaking the loop.
  */
+import type { ConnectFailureKind } from './errors.js';
 
 /** Lifecycle states (see {@link WorkerState} transitions in lifecycle.ts). */
 export type WorkerState = 'INITIALIZED' | 'RUNNING' | 'STOPPING' | 'DRAINING' | 'STOPPED' | 'FAILED';
@@ -15,8 +16,19 @@ export type RuntimeEvent =
   | { type: 'state'; from: WorkerState; to: WorkerState }
   /** Joined the consumer group (after each rebalance) with these assigned partitions. */
   | { type: 'group-joined'; memberId: string; assignment: Record<string, number[]> }
-  /** The producer is connected (and, with transactions, initialized). */
-  | { type: 'producer-ready'; ready: boolean }
+  /**
+   * `ready: true`: every producer this member needs is connected (and, with transactions,
+   * initialized): the shared one (at-least-once), or one per assigned partition (exactly-once; after
+   * each group join, `producers` 0 when the member owns no partition). `ready: false`: disconnected.
+   */
+  | { type: 'producer-ready'; ready: boolean; producers: number }
+  /**
+   * Connecting to the brokers failed (attempt `attempt`) for a reason worth retrying: the worker tries
+   * again after `delayMs` and stays not ready meanwhile. `error` is the underlying message.
+   */
+  | { type: 'connect-failed'; kind: ConnectFailureKind; attempt: number; delayMs: number; error: string }
+  /** Connected to the brokers (after `attempts` attempts). */
+  | { type: 'connected'; attempts: number }
   /** One consumed batch (one partition), from fetch to commit or abort. */
   | {
       type: 'batch';

@@ -3,7 +3,7 @@
  * settings and the client factory, so that a KafkaJS-compatible client can replace it here alone.
  */
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
 
 /** SASL mechanisms supported. */
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -21,10 +21,29 @@ export interface ConnectionOptions {
   connectionTimeoutMs?: number;
 }
 
-/** Creates the kafkajs client. Reads TLS files once. Logs from kafkajs go to `log` (errors and warnings). */
+/** Level of a kafkajs log entry as passed to the `log` callback of {@link createKafka}. */
+export type KafkaLogLevel = 'error' | 'warn' | 'debug';
+
+/**
+ * kafkajs logs one failed connection or authentication up to three times before it throws it: the
+ * `Connection` (the socket or TLS error, or the failed SaslAuthenticate response), the
+ * `SaslAuthenticator-<mechanism>` and the `BrokerPool` (once more per internal retry). The error then
+ * reaches the runtime, which reports it once (`connect-failed`, `retry` or `fatal`), so these
+ * namespaces are passed on at debug: visible when asked for, never a flood of duplicates.
+ */
+export function kafkaLogLevel(namespace: string, level: 'error' | 'warn'): KafkaLogLevel {
+  if (namespace === 'Connection' || namespace === 'BrokerPool' || namespace.startsWith('SaslAuthenticator'))
+    return 'debug';
+  return level;
+}
+
+/**
+ * Creates the kafkajs client. Reads TLS files once. Errors and warnings of kafkajs go to `log`, at the
+ * level {@link kafkaLogLevel} gives them.
+ */
 export function createKafka(
   options: ConnectionOptions,
-  log?: (level: 'error' | 'warn', message: string, extra: object) => void,
+  log?: (level: KafkaLogLevel, message: string, extra: object) => void,
 ): Kafka {
   const config: KafkaConfig = {
     clientId: options.clientId ?? 'chunkline',
@@ -35,7 +54,8 @@ export function createKafka(
     logCreator: () => (entry) => {
       if (log === undefined) return;
       const { message, ...extra } = entry.log;
-      log(entry.level === logLevel.ERROR ? 'error' : 'warn', `kafkajs ${entry.namespace}: ${message}`, extra);
+      const level = kafkaLogLevel(entry.namespace, entry.level === logLevel.ERROR ? 'error' : 'warn');
+      log(level, `kafkajs ${entry.namespace}: ${message}`, extra);
     },
   };
   if (options.tls !== undefined && options.tls !== false) {
@@ -54,7 +74,24 @@ export function createKafka(
       password: options.sasl.password,
     } as SASLOptions;
   }
-  return new Kafka(config);
+  const kafka = new Kafka(config);
+  configs.set(kafka, config);
+  return kafka;
+}
+
+/** The configuration of each client {@link createKafka} made, for {@link singleAttemptAdmin}. */
+const configs = new WeakMap<Kafka, KafkaConfig>();
+
+/**
+ * An admin client of the same brokers, credentials and TLS settings that makes each connection once:
+ * kafkajs retries the seed broker connection with the client's `retry` settings (an admin's own
+ * `retry` does not reach it), so the probe gets a client of its own with `retries: 0`. For a client
+ * not made by {@link createKafka}, an ordinary admin client.
+ */
+export function singleAttemptAdmin(kafka: Kafka): Admin {
+  const config = configs.get(kafka);
+  if (config === undefined) return kafka.admin({ retry: { retries: 0 } });
+  return new Kafka({ ...config, retry: { ...config.retry, retries: 0 } }).admin();
 }
 
 export type { Kafka };

@@ -35,6 +35,14 @@ export interface WorkerOptions {
   retryInitialDelayMs?: number;
   /** @default 10000 */
   retryMaxDelayMs?: number;
+  /**
+   * First delay before connecting again after the brokers could not be reached or refused the
+   * credentials or the TLS handshake; doubles up to `connectRetryMaxDelayMs`. The worker keeps trying
+   * (not ready, still alive) until it connects or is stopped. @default 1000
+   */
+  connectRetryInitialDelayMs?: number;
+  /** Longest delay between two connection attempts. @default 30000 */
+  connectRetryMaxDelayMs?: number;
   /** Prefix of transactional ids (`<prefix>-<topic>-<partition>`). @default the group id */
   transactionalIdPrefix?: string;
 }
@@ -64,6 +72,8 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     shutdownTimeoutMs: positive('shutdownTimeoutMs', o.shutdownTimeoutMs ?? 25_000),
     retryInitialDelayMs: positive('retryInitialDelayMs', o.retryInitialDelayMs ?? 200),
     retryMaxDelayMs: positive('retryMaxDelayMs', o.retryMaxDelayMs ?? 10_000),
+    connectRetryInitialDelayMs: positive('connectRetryInitialDelayMs', o.connectRetryInitialDelayMs ?? 1_000),
+    connectRetryMaxDelayMs: positive('connectRetryMaxDelayMs', o.connectRetryMaxDelayMs ?? 30_000),
     transactionalIdPrefix: o.transactionalIdPrefix ?? o.groupId,
   };
   if (c.delivery !== 'exactly-once' && c.delivery !== 'at-least-once') {
@@ -77,5 +87,7 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
   }
   if (c.retryMaxDelayMs < c.retryInitialDelayMs)
     throw new RuntimeError('retryMaxDelayMs must be >= retryInitialDelayMs');
+  if (c.connectRetryMaxDelayMs < c.connectRetryInitialDelayMs)
+    throw new RuntimeError('connectRetryMaxDelayMs must be >= connectRetryInitialDelayMs');
   return Object.freeze(c);
 }

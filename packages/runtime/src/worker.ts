@@ -12,13 +12,21 @@
  * At-least-once: one idempotent producer; offsets are committed after the output is acknowledged.
  * Replays give byte-identical records with the same ids (deterministic chunk ids), safe for upserts.
  *
+ * Connecting: `start()` probes the brokers once per attempt (TLS handshake and SASL authentication,
+ * without kafkajs's own retries) before the consumer and producers connect. A failure worth waiting
+ * out (see `connectFailureKind`: wrong credentials, an untrusted certificate, no broker) is reported
+ * once per attempt as a `connect-failed` event and tried again with exponential backoff
+ * (`connectRetryInitialDelayMs` doubling to `connectRetryMaxDelayMs`) until it succeeds or `stop()` is
+ * called; meanwhile the worker is RUNNING (alive) but not ready. Anything else fails the start.
+ *
  * Lifecycle (STYLE 8, 9): INITIALIZED → RUNNING → STOPPING (no new fetches, the batch in flight
  * finishes its current transaction) → DRAINING (producers and consumer disconnect) → STOPPED, or
  * FAILED. `stop()` twice returns the same promise; it fails with ShutdownTimeoutError past the deadline.
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer, Transaction } from 'kafkajs';
-import { classify, IllegalStateError, ShutdownTimeoutError } from './errors.js';
+import { classify, connectFailureKind, IllegalStateError, rootMessage, ShutdownTimeoutError } from './errors.js';
 import type { EventHub, WorkerState } from './events.js';
+import { singleAttemptAdmin } from './kafka.js';
 import type { CompiledWorkerOptions } from './options.js';
 import type { InputMessage, OutputMessage, RecordHandler } from './process.js';
 
@@ -42,6 +50,15 @@ export class ChunkWorker {
   private readonly producers = new Map<string, Promise<Producer>>();
   private admin: Admin | undefined;
   private stopping: Promise<void> | undefined;
+  /** Set by `stop()`: the connection loop of `start()` gives up and its backoff sleep ends at once. */
+  private stopRequested = false;
+  private wakeConnectLoop: (() => void) | undefined;
+  /** The connection attempt in flight, which `stop()` lets finish before disconnecting. */
+  private attempt: Promise<void> | undefined;
+  /** Exactly-once: producer keys of the partitions of the last group join, and whether they were announced ready. */
+  private ownedProducerKeys: readonly string[] = [];
+  private producersAnnounced = true;
+  private readonly connectedProducers = new Set<string>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -61,6 +78,7 @@ export class ChunkWorker {
       const assignment = e.payload.memberAssignment as Record<string, number[]>;
       this.events.emit({ type: 'group-joined', memberId: e.payload.memberId, assignment });
       void this.releaseProducers(assignment);
+      this.prepareProducers(assignment);
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       const error = e.payload.error;
@@ -86,29 +104,95 @@ export class ChunkWorker {
     this.transition('FAILED');
   }
 
-  /** Connects, joins the group and starts consuming. Only from INITIALIZED. */
+  /**
+   * Connects, joins the group and starts consuming. Only from INITIALIZED. Retries a connection
+   * failure worth waiting out (see the class comment) until it connects; resolves without consuming
+   * when `stop()` is called meanwhile. Rejects (and the worker is FAILED) on any other failure.
+   */
   async start(): Promise<void> {
     if (this.stateValue !== 'INITIALIZED') throw new IllegalStateError(`start() in state ${this.stateValue}`);
     this.transition('RUNNING');
+    let delayMs = this.options.connectRetryInitialDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.attempt = this.connect();
+        await this.attempt;
+        if (!this.stopRequested) this.events.emit({ type: 'connected', attempts: attempt });
+        return;
+      } catch (err) {
+        if (this.stopRequested) return;
+        const kind = connectFailureKind(err);
+        // (`state`, not the narrowed `stateValue`: a consumer crash may have failed the worker meanwhile.)
+        if (kind === undefined || (this.state as WorkerState) !== 'RUNNING') {
+          this.fail(err instanceof Error ? err : new Error(String(err)));
+          throw err;
+        }
+        this.events.emit({ type: 'connect-failed', kind, attempt, delayMs, error: rootMessage(err) });
+        // Leave nothing half-connected behind: the next attempt starts from scratch.
+        await this.consumer.disconnect().catch(() => undefined);
+        await this.disconnectProducers();
+        await this.sleepUnlessStopping(delayMs);
+        if (this.stopRequested) return;
+        delayMs = Math.min(delayMs * 2, this.options.connectRetryMaxDelayMs);
+      }
+    }
+  }
+
+  /** One connection attempt: probe, then (at-least-once) the producer, then the consumer. */
+  private async connect(): Promise<void> {
+    // The probe makes one TLS handshake and one SASL authentication, with no retries: kafkajs would
+    // otherwise retry a connection error (an untrusted certificate too) 8 times, logging each, and
+    // then give up for good. The consumer keeps kafkajs's retries for the failures of a running worker.
+    const probe = singleAttemptAdmin(this.kafka);
     try {
-      if (this.options.delivery === 'at-least-once') await this.producerFor('shared');
-      this.events.emit({ type: 'producer-ready', ready: true });
-      await this.consumer.connect();
-      await this.consumer.subscribe({ topics: [this.options.inputTopic], fromBeginning: true });
-      await this.consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.options.partitionsConcurrently,
-        eachBatch: (payload) => this.eachBatch(payload),
-      });
-    } catch (err) {
-      this.fail(err instanceof Error ? err : new Error(String(err)));
-      throw err;
+      await probe.connect();
+    } finally {
+      await probe.disconnect().catch(() => undefined);
+    }
+    if (this.stopRequested) return;
+    if (this.options.delivery === 'at-least-once') {
+      await this.producerFor('shared');
+      this.events.emit({ type: 'producer-ready', ready: true, producers: 1 });
+    }
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.options.inputTopic], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  /** Sleeps `ms`, or less when `stop()` is called meanwhile. */
+  private async sleepUnlessStopping(ms: number): Promise<void> {
+    if (this.stopRequested) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.wakeConnectLoop = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    this.wakeConnectLoop = undefined;
+  }
+
+  /** Disconnects and forgets every producer (errors reported, not thrown). */
+  private async disconnectProducers(): Promise<void> {
+    for (const [key, p] of this.producers) {
+      this.producers.delete(key);
+      this.connectedProducers.delete(key);
+      try {
+        await (await p).disconnect();
+      } catch (e) {
+        this.events.emit({ type: 'listener-error', error: e as Error });
+      }
     }
   }
 
   /** Graceful stop within the shutdown deadline; the same promise on every call. */
   stop(): Promise<void> {
+    this.stopRequested = true;
+    this.wakeConnectLoop?.();
     this.stopping ??= this.runStop();
     return this.stopping;
   }
@@ -129,19 +213,15 @@ export class ChunkWorker {
     });
     const steps = async (): Promise<void> => {
       this.transition('STOPPING');
+      step = 'finish the connection attempt in flight';
+      await this.attempt?.catch(() => undefined);
+      step = 'stop fetching';
       // Stop fetching; kafkajs lets the batch in flight finish (it checks isRunning between transactions).
       await this.consumer.stop().catch((e: unknown) => this.events.emit({ type: 'listener-error', error: e as Error }));
       this.transition('DRAINING');
       step = 'disconnect producers';
-      for (const [key, p] of this.producers) {
-        try {
-          await (await p).disconnect();
-        } catch (e) {
-          this.events.emit({ type: 'listener-error', error: e as Error });
-        }
-        this.producers.delete(key);
-      }
-      this.events.emit({ type: 'producer-ready', ready: false });
+      await this.disconnectProducers();
+      this.events.emit({ type: 'producer-ready', ready: false, producers: 0 });
       if (this.admin !== undefined) await this.admin.disconnect().catch(() => undefined);
       step = 'disconnect consumer';
       await this.consumer
@@ -172,8 +252,15 @@ export class ChunkWorker {
           ? { transactionalId: `${this.options.transactionalIdPrefix}-${key}`, transactionTimeout: 60_000 }
           : {}),
       });
-      p = producer.connect().then(() => producer);
-      p.catch(() => this.producers.delete(key));
+      p = producer.connect().then(() => {
+        this.connectedProducers.add(key);
+        this.announceProducers();
+        return producer;
+      });
+      p.catch(() => {
+        this.producers.delete(key);
+        this.connectedProducers.delete(key);
+      });
       this.producers.set(key, p);
     }
     return p;
@@ -200,6 +287,27 @@ export class ChunkWorker {
     } catch {
       return false; // cannot tell: the caller retries the transaction
     }
+  }
+
+  /**
+   * Exactly-once: connects (and so initializes, fencing any previous owner) the producers of the
+   * partitions just assigned, so that readiness means output can be written. A producer that fails
+   * here is connected again by the first batch of its partition.
+   */
+  private prepareProducers(assignment: Record<string, number[]>): void {
+    if (this.options.delivery !== 'exactly-once') return;
+    this.ownedProducerKeys = (assignment[this.options.inputTopic] ?? []).map((p) => `${this.options.inputTopic}-${p}`);
+    this.producersAnnounced = false;
+    for (const key of this.ownedProducerKeys) this.producerFor(key).catch(() => undefined);
+    this.announceProducers();
+  }
+
+  /** Emits `producer-ready` once per group join, when the producers of every owned partition are connected. */
+  private announceProducers(): void {
+    if (this.producersAnnounced || this.stateValue !== 'RUNNING') return;
+    if (!this.ownedProducerKeys.every((k) => this.connectedProducers.has(k) && this.producers.has(k))) return;
+    this.producersAnnounced = true;
+    this.events.emit({ type: 'producer-ready', ready: true, producers: this.ownedProducerKeys.length });
   }
 
   /** Disconnects the producers of partitions this member no longer owns. */
