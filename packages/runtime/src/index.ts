@@ -49,6 +49,7 @@ export {
   PooledRecordHandler,
   serveRecords,
   defaultThreadCount,
+  threadModuleUrl,
   type ThreadPoolOptions,
   type RecordTask,
   type RecordReply,

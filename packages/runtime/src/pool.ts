@@ -41,6 +41,15 @@ export interface ThreadPoolOptions {
   readonly maxOldGenerationSizeMb?: number;
 }
 
+/**
+ * The file: URL of a thread module `name` (without extension) beside the calling module. Threads run
+ * built JavaScript: when the caller is a TypeScript source (tests run sources), its `../dist/` twin.
+ */
+export function threadModuleUrl(callerUrl: string, name: string): string {
+  const fromSource = callerUrl.endsWith('.ts') && callerUrl.includes('/src/');
+  return new URL(fromSource ? `../dist/${name}.js` : `./${name}.js`, callerUrl).href;
+}
+
 interface Lane {
   readonly pool: Piscina;
   inFlight: number;

@@ -11,6 +11,7 @@ import {
   EventHub,
   PooledRecordHandler,
   ThreadPool,
+  threadModuleUrl,
   type RecordHandler,
   type RecordReply,
   type RecordTask,
@@ -58,7 +59,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     info = built.info;
   } else {
     pool = new ThreadPool<RecordTask, RecordReply>({
-      filename: new URL('./processor-thread.js', import.meta.url).href,
+      filename: threadModuleUrl(import.meta.url, 'processor-thread'),
       threads: config.CHUNKLINE_WORKER_THREADS,
       workerData: spec,
     });

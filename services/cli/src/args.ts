@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_TOKENIZER } from '@chunkline/tokenizers';
+import { defaultThreadCount } from '@chunkline/runtime';
 import { addContextCommands, addNiahCommands, type ContextCommandLine } from './context-args.js';
 import { addIngestCommands, type IngestCommandLine } from './ingest-args.js';
 import type { TextSink } from './io.js';
@@ -45,6 +46,8 @@ export interface ChunkCommandOptions {
   verify?: boolean;
   /** No progress bar. @default false */
   quiet?: boolean;
+  /** Chunking threads; 0 chunks in the main thread. @default the CPU count */
+  threads?: number;
   /**
    * A model's Hugging Face `config.json`: documents whose tokens plus `reserved` fit its extended
    * window are kept whole (one chunk, strategy `whole`). Off when absent.
@@ -72,6 +75,8 @@ export interface CompiledChunkOptions {
   readonly manifestsPath: string | null;
   readonly verify: boolean;
   readonly quiet: boolean;
+  /** Worker threads that chunk; 0: the main thread. */
+  readonly threads: number;
   /** The model `config.json` of `--whole-if-fits`; `null`: off. Read when the command runs. */
   readonly wholeIfFitsConfigPath: string | null;
   readonly hierarchy: 'none' | 'sections';
@@ -136,6 +141,7 @@ export function compileChunkOptions(paths: readonly string[], options: ChunkComm
     manifestsPath,
     verify: options.verify ?? false,
     quiet: options.quiet ?? false,
+    threads: options.threads ?? defaultThreadCount(),
     wholeIfFitsConfigPath: options.wholeIfFits ?? null,
     hierarchy,
     parentMaxTokens: options.parentMaxTokens ?? null,
@@ -215,6 +221,11 @@ export function buildProgram(
     )
     .option('--verify', 'check the chunking guarantees on every document; a violation fails that file', false)
     .option('--quiet', 'no progress bar (it is shown only when stderr is a terminal)', false)
+    .addOption(
+      new Option('--threads <n>', 'worker threads that chunk, each with its own tokenizer (0: the main thread)')
+        .argParser(parseNonNegativeInteger)
+        .default(defaultThreadCount(), 'the CPU count'),
+    )
     .option(
       '--whole-if-fits <config.json>',
       'keep a document whole (one chunk, strategy whole) when its tokens plus --reserved fit the extended\n' +

@@ -1,14 +1,26 @@
 /**
  * `chunkline chunk`: files and folders → Chunk records (and optionally DocumentManifest records) as
- * JSON Lines. Files are read and chunked one at a time and records are streamed out, so memory holds
- * one document, not the corpus.
+ * JSON Lines or Avro. Files are chunked on a pool of `--threads` worker threads (default: one per CPU;
+ * 0 = in the main thread), each with its own tokenizer; at most two files per thread are in flight and
+ * records are written in input order as they come back, so memory holds a few documents, not the
+ * corpus, and the output is the same byte for byte whatever the thread count.
  */
 import path from 'node:path';
-import { createChunker, isChunkingError, verifyChunks, verifySections } from '@chunkline/chunking';
-import type { Chunker, DocumentInput } from '@chunkline/chunking';
+import { createChunker, isChunkingError } from '@chunkline/chunking';
+import type { Chunker } from '@chunkline/chunking';
+import { ThreadPool, threadModuleUrl } from '@chunkline/runtime';
 import { isTokenizerLoadError, loadTokenizer } from '@chunkline/tokenizers';
 import type { CompiledChunkOptions } from './args.js';
-import { contentTypeOf, listInputFiles, readTextFile } from './files.js';
+import {
+  chunkFile,
+  messageOf,
+  type ChunkTaskSpec,
+  type ChunkThreadReply,
+  type ChunkThreadTask,
+  type FileOutcome,
+  type FileTask,
+} from './chunk-task.js';
+import { listInputFiles } from './files.js';
 import type { CliIo } from './io.js';
 import { openRecordWriter, type RecordFileWriter } from './avro-writer.js';
 import { readModelPlan } from './model-config.js';
@@ -18,8 +30,8 @@ import { EXIT_USAGE } from './usage.js';
 /** Exit code when some files failed (the others are still chunked and written). */
 export const EXIT_FILES_FAILED = 1;
 
-/** Violations printed per file by --verify; the rest are counted. */
-const MAX_VIOLATIONS_SHOWN = 5;
+/** Files in flight per thread (read, chunked, or waiting for their turn to be written). */
+const FILES_IN_FLIGHT_PER_THREAD = 2;
 
 /** Totals of one run, printed as the summary. */
 export interface ChunkRunStats {
@@ -42,12 +54,6 @@ const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
   parentMaxTokens: '--parent-max-tokens',
   hierarchy: '--hierarchy',
 };
-
-function messageOf(err: unknown): string {
-  if (isChunkingError(err)) return err.message;
-  // An unexpected error is a bug somewhere: keep its class name in the report.
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
 
 /** The summary line printed to stderr at the end of a run. */
 export function formatSummary(stats: ChunkRunStats, seconds: number): string {
@@ -154,50 +160,62 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
     for (const note of listing.failures) io.stderr.write(`${note.path}: ${note.reason}\n`);
     stats.failedFiles += listing.failures.length;
 
+    // Chunking runs on the pool's threads, each with its own tokenizer (loaded above only to check
+    // the configuration here, where its errors can name the flags).
+    const spec: ChunkTaskSpec = {
+      tokenizer: options.tokenizer,
+      chunkerOptions: { strategy: options.strategy, ...limits },
+      verify: options.verify,
+    };
+    const threads = Math.min(options.threads, listing.files.length);
+    let pool: ThreadPool<ChunkThreadTask, ChunkThreadReply> | undefined;
+    let chunkOne: (file: FileTask) => Promise<FileOutcome>;
+    if (threads === 0) {
+      const ctx = { tokenizer, chunker, spec };
+      chunkOne = (file) => chunkFile(ctx, file);
+    } else {
+      const threadPool = new ThreadPool<ChunkThreadTask, ChunkThreadReply>({
+        filename: threadModuleUrl(import.meta.url, 'chunk-thread'),
+        threads,
+        workerData: spec,
+      });
+      pool = threadPool;
+      chunkOne = async (file) => {
+        try {
+          const reply = await threadPool.run({ kind: 'file', file });
+          if (reply.kind === 'file') return reply.outcome;
+          return { ok: false, reason: 'chunking failed: unexpected reply from a chunking thread', byteLength: 0 };
+        } catch (err) {
+          return { ok: false, reason: `chunking failed: the chunking thread died: ${messageOf(err)}`, byteLength: 0 };
+        }
+      };
+    }
+
     const progress: Progress = createProgress(io, listing.files.length, !options.quiet);
     try {
-      for (const file of listing.files) {
-        const read = await readTextFile(file.fsPath);
-        if (!read.ok) {
-          progress.log(`${file.docId}: ${read.reason}`);
+      // A window of files in flight, written strictly in input order.
+      const inFlight: { file: FileTask; outcome: Promise<FileOutcome> }[] = [];
+      const windowSize = Math.max(1, threads * FILES_IN_FLIGHT_PER_THREAD);
+      let next = 0;
+      const fill = (): void => {
+        while (inFlight.length < windowSize && next < listing.files.length) {
+          const f = listing.files[next++];
+          if (f === undefined) break;
+          const file = { fsPath: f.fsPath, docId: f.docId };
+          inFlight.push({ file, outcome: chunkOne(file) });
+        }
+      };
+      fill();
+      for (let head = inFlight.shift(); head !== undefined; head = inFlight.shift()) {
+        const outcome = await head.outcome;
+        fill();
+        if (!outcome.ok) {
+          progress.log(`${head.file.docId}: ${outcome.reason}`);
           stats.failedFiles += 1;
-          progress.advance(read.byteLength);
+          progress.advance(outcome.byteLength);
           continue;
         }
-        const doc: DocumentInput = {
-          docId: file.docId,
-          version: null,
-          text: read.text,
-          contentType: contentTypeOf(file.docId),
-          source: file.docId,
-        };
-        let failure: string | null = null;
-        let result;
-        try {
-          result = chunker.chunk(doc);
-          if (options.verify) {
-            const violations = verifyChunks(tokenizer, doc, result, limits);
-            if (options.hierarchy === 'sections') {
-              violations.push(...verifySections(tokenizer, doc, result, chunker.options));
-            }
-            if (violations.length > 0) {
-              const shown = violations.slice(0, MAX_VIOLATIONS_SHOWN).join('; ');
-              const more =
-                violations.length > MAX_VIOLATIONS_SHOWN
-                  ? ` (and ${violations.length - MAX_VIOLATIONS_SHOWN} more)`
-                  : '';
-              failure = `--verify found ${violations.length} violation(s): ${shown}${more}`;
-            }
-          }
-        } catch (err) {
-          failure = `chunking failed: ${messageOf(err)}`;
-        }
-        if (failure !== null || result === undefined) {
-          progress.log(`${file.docId}: ${failure ?? 'chunking failed'}`);
-          stats.failedFiles += 1;
-          progress.advance(read.byteLength);
-          continue;
-        }
+        const result = outcome.result;
         for (const chunk of result.chunks) await out.write(chunk);
         if (sections !== null) for (const section of result.sections) await sections.write(section);
         if (manifests !== null) await manifests.write(result.manifest);
@@ -205,11 +223,12 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
         stats.chunks += result.chunks.length;
         stats.tokens += result.manifest.total_tokens;
         stats.overCapGraphemes += result.overCapGraphemes;
-        stats.bytes += read.byteLength;
-        progress.advance(read.byteLength);
+        stats.bytes += outcome.byteLength;
+        progress.advance(outcome.byteLength);
       }
     } finally {
       progress.stop();
+      await pool?.close();
     }
 
     await out.commit();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { defaultThreadCount } from '@chunkline/runtime';
 import { parseCommandLine } from '../src/args.js';
 import { parseDepths, parseNonNegativeInteger, parsePositiveIntegerList } from '../src/usage.js';
 import { captureIo } from './helpers.js';
@@ -19,6 +20,7 @@ describe('chunkline argument parsing', () => {
       '--manifests',
       '--verify',
       '--quiet',
+      '--threads',
       '--whole-if-fits',
       '--help',
     ]) {
@@ -53,6 +55,7 @@ describe('chunkline argument parsing', () => {
       manifestsPath: null,
       verify: false,
       quiet: false,
+      threads: defaultThreadCount(),
       wholeIfFitsConfigPath: null,
       hierarchy: 'none',
       parentMaxTokens: null,

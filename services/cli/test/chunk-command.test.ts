@@ -47,6 +47,27 @@ describe('chunkline chunk', () => {
     expect(ma?.equals(mb ?? Buffer.alloc(0))).toBe(true);
   });
 
+  it('writes the same bytes with any --threads (0 = main thread), in input order', async () => {
+    const outputs: Buffer[][] = [];
+    for (const threads of ['0', '1', '3']) {
+      const files = ['c.jsonl', 'm.jsonl', 's.jsonl', 'c.avro'].map((f) => path.join(dir, `t${threads}-${f}`));
+      const [c, m, s, avro] = files as [string, string, string, string];
+      const common = ['--max-tokens', '40', '--hierarchy', 'sections', '--verify', '--quiet', '--threads', threads];
+      const run = await chunk(corpus, '--out', c, '--manifests', m, '--sections', s, ...common);
+      expect(run.code, run.stderr).toBe(0);
+      expect((await chunk(corpus, '--out', avro, ...common)).code).toBe(0);
+      outputs.push(await Promise.all(files.map((f) => readFile(f))));
+    }
+    const [main, ...pooled] = outputs;
+    expect(main?.every((b) => b.length > 0)).toBe(true);
+    for (const other of pooled) {
+      for (const [i, bytes] of other.entries()) expect(bytes.equals(main?.[i] ?? Buffer.alloc(0))).toBe(true);
+    }
+    // Input order: the manifests follow the sorted file list.
+    const ids = (await readJsonl<DocumentManifest>(path.join(dir, 't3-m.jsonl'))).map((r) => r.doc_id);
+    expect(ids).toEqual([...ids].sort());
+  });
+
   it('stays byte-identical when --out is inside the input folder (never reads its own output)', async () => {
     const out = path.join(corpus, 'chunks.jsonl');
     expect((await chunk(corpus, '--out', out, '--quiet')).code).toBe(0);
