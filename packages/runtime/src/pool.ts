@@ -1,9 +1,9 @@
 /**
  * Worker-thread pools (piscina underneath) for the CPU-bound part of chunking.
  *
- * {@link ThreadPool} runs tasks on N threads, one piscina pool of one thread per lane, so that tasks
- * with the same key (a Kafka partition) go to the same thread while any of them is in flight: that
- * thread takes them in submission order. A key with nothing in flight is free to move to the least
+ * {@link ThreadPool} runs tasks on N threads, one piscina pool of one thread per lane, each lane taking
+ * its tasks one at a time in submission order, so that tasks with the same key (a Kafka partition) go
+ * to the same thread while any of them is in flight, and run there in order. A key with nothing in flight is free to move to the least
  * loaded lane, so partitions spread over the threads and an idle thread picks up the next busy one.
  * A thread whose module fails to initialize fails {@link ThreadPool.ready}; a thread that dies (out of
  * memory, a crash in native code) fails only the task it was running and piscina starts a new one.
@@ -53,6 +53,8 @@ export function threadModuleUrl(callerUrl: string, name: string): string {
 interface Lane {
   readonly pool: Piscina;
   inFlight: number;
+  /** Settles when the lane's last task has; the next task starts after it (piscina's queue is not FIFO). */
+  tail: Promise<unknown>;
 }
 
 export class ThreadPool<T, R> {
@@ -77,6 +79,7 @@ export class ThreadPool<T, R> {
           : { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } }),
       }),
       inFlight: 0,
+      tail: Promise.resolve(),
     }));
   }
 
@@ -124,7 +127,9 @@ export class ThreadPool<T, R> {
 
   private runOn(lane: Lane, task: T, transferList: ArrayBuffer[]): Promise<R> {
     lane.inFlight++;
-    const done = lane.pool.run(task, transferList.length === 0 ? {} : { transferList }) as Promise<R>;
+    const options = transferList.length === 0 ? {} : { transferList };
+    const done = lane.tail.then(() => lane.pool.run(task, options) as Promise<R>);
+    lane.tail = done.catch(() => undefined);
     return done.finally(() => {
       lane.inFlight--;
     });

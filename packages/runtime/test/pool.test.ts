@@ -1,0 +1,139 @@
+/** The worker-thread pool and the pooled record handler, with a test thread module (no broker). */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  classify,
+  compileWorkerOptions,
+  ERROR_HEADER,
+  PooledRecordHandler,
+  ThreadPool,
+  type InputMessage,
+  type ProcessedRecord,
+  type RecordReply,
+  type RecordTask,
+} from '@chunkline/runtime';
+
+const THREAD = new URL('./fixtures/record-thread.mjs', import.meta.url).href;
+const options = compileWorkerOptions({ groupId: 'g', dlqTopic: 'dead' });
+
+interface Report {
+  thread: number;
+  done: string[];
+  keyIsBuffer: boolean;
+  valueIsBuffer: boolean;
+  valueBytes: number;
+  valueArrayBufferBytes: number;
+  header: number[] | null;
+}
+
+const pools: ThreadPool<RecordTask, RecordReply>[] = [];
+function pool(threads: number, workerData: unknown = {}): ThreadPool<RecordTask, RecordReply> {
+  const p = new ThreadPool<RecordTask, RecordReply>({ filename: THREAD, threads, workerData });
+  pools.push(p);
+  return p;
+}
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+function msg(partition: number, offset: number, key: string, value: Buffer = Buffer.from('v')): InputMessage {
+  return {
+    topic: 'in',
+    partition,
+    offset: String(offset),
+    key: Buffer.from(key),
+    value,
+    headers: { h: Buffer.from([0xff, 0]) },
+  };
+}
+
+function report(out: ProcessedRecord): Report {
+  const value = out.messages[0]?.value;
+  if (value === null || value === undefined) throw new Error('no output');
+  return JSON.parse(value.toString('utf8')) as Report;
+}
+
+describe('ThreadPool and PooledRecordHandler', () => {
+  it('answers the start-up probe from every thread', async () => {
+    const replies = await pool(2).ready({ kind: 'probe' });
+    expect(replies).toEqual([
+      { kind: 'probe', info: { tokenizer: 'test-tokenizer' } },
+      { kind: 'probe', info: { tokenizer: 'test-tokenizer' } },
+    ]);
+  });
+
+  it('fails ready() when a thread cannot initialize', async () => {
+    await expect(pool(1, { failInit: true }).ready({ kind: 'probe' })).rejects.toThrow(/cannot load the tokenizer/);
+  });
+
+  it('keeps a partition on one thread in offset order, and spreads partitions over the threads', async () => {
+    const p = pool(2);
+    await p.ready({ kind: 'probe' });
+    const handler = new PooledRecordHandler(p, options.dlqTopic);
+    // Earlier records take longer: on two threads of one partition they would finish out of order.
+    const sleeps = [60, 45, 30, 15, 0];
+    const runs = [0, 1].flatMap((partition) =>
+      sleeps.map((ms, i) => handler.process(msg(partition, i, `doc:${ms}`)).then((out) => ({ partition, i, out }))),
+    );
+    const results = await Promise.all(runs);
+    const threadOf = new Map<number, Set<number>>();
+    for (const { partition, i, out } of results) {
+      const r = report(out);
+      (threadOf.get(partition) ?? threadOf.set(partition, new Set()).get(partition))?.add(r.thread);
+      // Everything of this partition before offset i was done before it, on the same thread.
+      const mine = r.done.filter((o) => Number(o) <= i);
+      expect(mine.slice(-i - 1)).toEqual(Array.from({ length: i + 1 }, (_, k) => String(k)));
+    }
+    const [a, b] = [threadOf.get(0), threadOf.get(1)];
+    expect(a?.size).toBe(1);
+    expect(b?.size).toBe(1);
+    expect([...(a ?? [])][0]).not.toBe([...(b ?? [])][0]);
+  });
+
+  it('hands Buffers both ways, and sends exact copies rather than whole fetch buffers', async () => {
+    const handler = new PooledRecordHandler(pool(1), options.dlqTopic);
+    const fetchResponse = Buffer.alloc(1 << 20, 7);
+    const out = await handler.process(msg(0, 0, 'doc:0', fetchResponse.subarray(100, 110)));
+    const r = report(out);
+    expect(r).toMatchObject({
+      keyIsBuffer: true,
+      valueIsBuffer: true,
+      valueBytes: 10,
+      valueArrayBufferBytes: 10,
+      header: [0xff, 0],
+    });
+    expect(Buffer.isBuffer(out.messages[0]?.value)).toBe(true);
+    expect(Buffer.isBuffer(out.messages[0]?.key)).toBe(true);
+    expect(out.messages[0]?.headers).toEqual({ x: 'y' });
+  });
+
+  it('keeps the failure class across the thread boundary', async () => {
+    const handler = new PooledRecordHandler(pool(1), options.dlqTopic);
+    const transient = await handler.process(msg(0, 0, 'transient')).catch((e: unknown) => e);
+    expect(classify(transient)).toBe('transient');
+    expect(String(transient)).toContain('the registry did not answer');
+    const fatal = await handler.process(msg(0, 1, 'fatal')).catch((e: unknown) => e);
+    expect(classify(fatal)).toBe('fatal');
+    expect(String(fatal)).toContain('TypeError: a bug');
+  });
+
+  it('dead-letters the record whose thread died, and goes on with a new thread', async () => {
+    const handler = new PooledRecordHandler(pool(1), options.dlqTopic);
+    const value = Buffer.from('the original bytes');
+    const dead = await handler.process(msg(5, 9, 'die', value));
+    expect(dead.outcome).toBe('dead-lettered');
+    expect(dead.reason).toBe('CHUNKING_FAILED');
+    const letter = dead.messages[0];
+    expect(letter?.topic).toBe('dead');
+    expect(letter?.value?.equals(value)).toBe(true);
+    expect(letter?.headers?.[`${ERROR_HEADER}.message`]).toMatch(/chunking thread failed/);
+    expect(letter?.headers?.[`${ERROR_HEADER}.offset`]).toBe('9');
+    const next = await handler.process(msg(5, 10, 'doc:0'));
+    expect(next.outcome).toBe('chunked');
+  });
+
+  it('refuses work after close()', async () => {
+    const p = pool(1);
+    await p.close();
+    await expect(p.run({ kind: 'probe' })).rejects.toThrow(/closed/);
+  });
+});
