@@ -31,7 +31,8 @@ export type KafkaLogLevel = 'error' | 'warn' | 'debug';
  * reaches the runtime, which reports it once (`connect-failed`, `retry` or `fatal`), so these
  * namespaces are passed on at debug: visible when asked for, never a flood of duplicates.
  */
-export function kafkaLogLevel(namespace: string, level: 'error' | 'warn'): KafkaLogLevel {
+export function kafkaLogLevel(namespace: string | undefined, level: 'error' | 'warn'): KafkaLogLevel {
+  if (namespace === undefined) return level; // kafkajs's root logger (its types say string; it is not)
   if (namespace === 'Connection' || namespace === 'BrokerPool' || namespace.startsWith('SaslAuthenticator'))
     return 'debug';
   return level;
@@ -54,8 +55,9 @@ export function createKafka(
     logCreator: () => (entry) => {
       if (log === undefined) return;
       const { message, ...extra } = entry.log;
-      const level = kafkaLogLevel(entry.namespace, entry.level === logLevel.ERROR ? 'error' : 'warn');
-      log(level, `kafkajs ${entry.namespace}: ${message}`, extra);
+      const namespace = entry.namespace as string | undefined;
+      const level = kafkaLogLevel(namespace, entry.level === logLevel.ERROR ? 'error' : 'warn');
+      log(level, namespace === undefined ? `kafkajs: ${message}` : `kafkajs ${namespace}: ${message}`, extra);
     },
   };
   if (options.tls !== undefined && options.tls !== false) {

@@ -23,12 +23,19 @@
  * finishes its current transaction) → DRAINING (producers and consumer disconnect) → STOPPED, or
  * FAILED. `stop()` twice returns the same promise; it fails with ShutdownTimeoutError past the deadline.
  */
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer, Transaction } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, Transaction } from 'kafkajs';
 import { classify, connectFailureKind, IllegalStateError, rootMessage, ShutdownTimeoutError } from './errors.js';
 import type { EventHub, WorkerState } from './events.js';
 import { singleAttemptAdmin } from './kafka.js';
 import type { CompiledWorkerOptions } from './options.js';
-import type { InputMessage, OutputMessage, RecordHandler } from './process.js';
+import type { InputMessage, OutputMessage, ProcessedRecord, RecordHandler } from './process.js';
+
+/** One processed record of a slice. */
+interface Processed {
+  readonly msg: InputMessage;
+  readonly out: ProcessedRecord;
+  readonly ms: number;
+}
 
 const LEGAL: Record<WorkerState, readonly WorkerState[]> = {
   INITIALIZED: ['RUNNING', 'STOPPED', 'FAILED'],
@@ -91,6 +98,11 @@ export class ChunkWorker {
     return this.stateValue;
   }
 
+  /** RUNNING and not asked to stop (a method: TypeScript would keep `stateValue` narrowed across awaits). */
+  private isRunning(): boolean {
+    return this.stateValue === 'RUNNING' && !this.stopRequested;
+  }
+
   private transition(to: WorkerState): void {
     const from = this.stateValue;
     if (!LEGAL[from].includes(to)) throw new IllegalStateError(`cannot go from ${from} to ${to}`);
@@ -117,13 +129,12 @@ export class ChunkWorker {
       try {
         this.attempt = this.connect();
         await this.attempt;
-        if (!this.stopRequested) this.events.emit({ type: 'connected', attempts: attempt });
+        if (this.isRunning()) this.events.emit({ type: 'connected', attempts: attempt });
         return;
       } catch (err) {
         if (this.stopRequested) return;
         const kind = connectFailureKind(err);
-        // (`state`, not the narrowed `stateValue`: a consumer crash may have failed the worker meanwhile.)
-        if (kind === undefined || (this.state as WorkerState) !== 'RUNNING') {
+        if (kind === undefined || !this.isRunning()) {
           this.fail(err instanceof Error ? err : new Error(String(err)));
           throw err;
         }
@@ -324,10 +335,33 @@ export class ChunkWorker {
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const all = batch.messages;
-    for (let i = 0; i < all.length; i += this.options.recordsPerTransaction) {
+    const size = this.options.recordsPerTransaction;
+    // While one slice's transaction goes to the broker, the next slice is already being chunked:
+    // chunking is a pure function of the records, and the transactions still go one after another in
+    // offset order. So the chunking threads do not sit idle during broker round trips.
+    let ahead: Promise<Processed[]> | undefined;
+    for (let i = 0; i < all.length; i += size) {
       if (!payload.isRunning() || payload.isStale()) return;
-      const slice = all.slice(i, i + this.options.recordsPerTransaction);
-      const ok = await this.withRetries(() => this.processSlice(payload, slice));
+      const slice = all.slice(i, i + size);
+      const following = all.slice(i + size, i + 2 * size);
+      let processed = ahead;
+      ahead = undefined;
+      const ok = await this.withRetries(async () => {
+        const started = performance.now();
+        let results: Processed[];
+        try {
+          results = await (processed ?? this.processRecords(batch, slice));
+        } catch (err) {
+          processed = undefined; // a transient failure: process the slice again on the retry
+          throw err;
+        }
+        processed = Promise.resolve(results); // a retry of the publish reuses the (deterministic) output
+        if (ahead === undefined && following.length > 0 && payload.isRunning()) {
+          ahead = this.processRecords(batch, following);
+          ahead.catch(() => undefined); // awaited, and retried if it failed, in the next round
+        }
+        await this.publishSlice(payload, slice, results, started);
+      });
       if (!ok) return;
       const last = slice[slice.length - 1];
       if (last !== undefined) {
@@ -357,13 +391,12 @@ export class ChunkWorker {
     }
   }
 
-  /** Processes records and publishes their output (and, exactly-once, their offsets) atomically. */
-  private async processSlice(payload: EachBatchPayload, slice: EachBatchPayload['batch']['messages']): Promise<void> {
-    const { batch } = payload;
-    const started = performance.now();
-    // All records of the slice are handed over at once: a thread pool (packages/runtime/src/pool.ts)
-    // keeps them in order on the partition's thread, and Promise.all keeps the output in offset order.
-    const results = await Promise.all(
+  /**
+   * Processes the records of a slice. All are handed over at once: a thread pool (pool.ts) keeps a
+   * partition's records in order on one thread, and Promise.all keeps the output in offset order.
+   */
+  private processRecords(batch: EachBatchPayload['batch'], slice: KafkaMessage[]): Promise<Processed[]> {
+    return Promise.all(
       slice.map(async (m) => {
         const msg: InputMessage = {
           topic: batch.topic,
@@ -377,6 +410,16 @@ export class ChunkWorker {
         return { msg, out, ms: out.processingMs };
       }),
     );
+  }
+
+  /** Publishes a slice's output (and, exactly-once, its offsets) atomically. */
+  private async publishSlice(
+    payload: EachBatchPayload,
+    slice: KafkaMessage[],
+    results: Processed[],
+    started: number,
+  ): Promise<void> {
+    const { batch } = payload;
     const messages = results.flatMap((r) => r.out.messages);
     const last = slice[slice.length - 1];
     const next = last === undefined ? undefined : (BigInt(last.offset) + 1n).toString();

@@ -67,6 +67,7 @@ describe('kafkaLogLevel', () => {
     expect(kafkaLogLevel('SaslAuthenticator-SCRAM-SHA-512', 'error')).toBe('debug');
     expect(kafkaLogLevel('Consumer', 'error')).toBe('error');
     expect(kafkaLogLevel('Runner', 'warn')).toBe('warn');
+    expect(kafkaLogLevel(undefined, 'error')).toBe('error'); // kafkajs's root logger has no namespace
   });
 });
 
