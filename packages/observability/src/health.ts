@@ -32,6 +32,9 @@ export interface HealthDetails {
  *   rebalances, for which the runtime emits only the new `group-joined`); (3) the last `producer-ready`
  *   event said `ready: true`. An empty assignment still counts as joined: an idle member is healthy.
  *   `STOPPING` and `DRAINING` are not ready, so traffic-based checks stop routing before the worker exits.
+ * - While the worker cannot connect (`connect-failed` events, until `connected`) it is alive and not
+ *   ready, and the reasons say why: a wrong password or an untrusted certificate is retried in process
+ *   with backoff, so a restart would not help.
  */
 export class HealthTracker {
   private state: WorkerState = 'INITIALIZED';
