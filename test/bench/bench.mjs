@@ -56,6 +56,12 @@ function readConfig(env) {
     verify: verifyMode(env.BENCH_VERIFY),
     longRuns: env.BENCH_LONG_RUNS !== '0',
     fast: env.BENCH_FAST !== '0',
+    threads: (env.BENCH_THREADS ?? '1,2')
+      .split(',')
+      .map((s) => Number(s.trim()))
+      .filter((n) => Number.isInteger(n) && n > 0),
+    e2e: env.BENCH_E2E !== '0',
+    e2eMb: positiveNumber(env, 'E2E_MB', 40),
   };
 }
 
@@ -324,6 +330,52 @@ function memorySnapshot() {
   };
 }
 
+/** The throughput targets of issue 9, checked against this run's figures. */
+function throughputTargets({ rows, fast, threads, e2e }) {
+  const out = [];
+  for (const r of fast ?? []) {
+    const x = r.ratios.fastOverBaseline;
+    out.push({
+      what: `${r.name}: fast encoder / transformers.js tokenize-only, ids and offsets identical (${r.mismatches} mismatching docs)`,
+      value: `${fmt(x)}x`,
+      target: '>= 3x, 0 mismatches',
+      ok: x >= 3 && r.mismatches === 0,
+    });
+  }
+  for (const name of new Set(rows.map((r) => r.tokenizer))) {
+    const mine = rows.filter((r) => r.tokenizer === name && r.mbPerS !== undefined);
+    const ours = mine.find((r) => r.what.startsWith('semantic chunking [peer subset'));
+    const peers = mine.filter((r) => /^(langchain|chonkie)/.test(r.what));
+    if (ours === undefined || peers.length === 0) continue;
+    const best = peers.reduce((a, b) => (b.mbPerS > a.mbPerS ? b : a));
+    out.push({
+      what: `${name}: semantic chunking, one thread / fastest peer (${best.what.split(' ')[0]}) on the peer subset`,
+      value: `${fmt(ours.mbPerS / best.mbPerS)}x (${fmt(ours.mbPerS)} vs ${fmt(best.mbPerS)} MB/s)`,
+      target: '>= 2x',
+      ok: ours.mbPerS / best.mbPerS >= 2,
+    });
+  }
+  for (const r of threads ?? []) {
+    const two = r.rows.find((x) => x.threads === 2);
+    if (two === undefined) continue;
+    out.push({
+      what: `${r.tokenizer}: semantic chunking, 2 threads / 1 thread`,
+      value: `${fmt(two.speedup)}x (${fmt(two.mbPerSecond)} vs ${fmt(r.rows[0].mbPerSecond)} MB/s)`,
+      target: '>= 1.8x',
+      ok: two.speedup >= 1.8,
+    });
+  }
+  for (const m of e2e?.modes ?? []) {
+    out.push({
+      what: `end to end through the broker (${m.delivery}, sustained) / in-process one thread`,
+      value: `${fmt(m.ratio)}x (${fmt(m.sustainedMbPerSecond)} vs ${fmt(e2e.inProcess.mbPerSecond)} MB/s)`,
+      target: '>= 0.8x',
+      ok: m.ratio >= 0.8,
+    });
+  }
+  return out;
+}
+
 async function main() {
   const cfg = readConfig(process.env);
   const started = performance.now();
@@ -468,11 +520,82 @@ async function main() {
       log(`ERROR in long runs:\n${err?.stack ?? err}`);
     }
   }
+  let threads;
+  if (cfg.threads.length > 1) {
+    console.log('');
+    const { benchThreads, printThreads } = await import('./threads.mjs');
+    threads = [];
+    const warmDocs = subsetDocs(docs, cfg.warmupMb * 1e6);
+    for (const t of tokenizers) {
+      try {
+        const r = await benchThreads({
+          name: t.name,
+          docs,
+          warmDocs,
+          maxTokens: cfg.maxTokens,
+          strategy: 'semantic',
+          threadCounts: cfg.threads,
+          passes: 3,
+          log,
+        });
+        threads.push(r);
+        if (!r.sameChunks) {
+          errors.push({ tokenizer: t.id, what: 'threads', message: 'thread counts gave different chunks', stack: '' });
+        }
+      } catch (err) {
+        errors.push({
+          tokenizer: t.id,
+          what: 'threads',
+          message: String(err?.message ?? err),
+          stack: String(err?.stack ?? err),
+        });
+        log(`ERROR in ${t.id} threads:\n${err?.stack ?? err}`);
+      }
+      gc();
+    }
+    console.log(
+      `semantic chunking on ${cfg.threads.join(' vs ')} worker threads, same ${fmt(totalBytes / 1e6)} MB (see test/bench/threads.mjs; ${os.availableParallelism()} CPUs):`,
+    );
+    printThreads(threads);
+  }
+
+  let e2e;
+  if (cfg.e2e) {
+    console.log('');
+    const { cutDocs, runE2E, printE2E } = await import('./e2e.mjs');
+    try {
+      const source = loadDocs(corpusDir, listCorpusFiles(corpusDir), cfg.e2eMb * 1e6, cfg.order);
+      e2e = await runE2E({
+        docs: cutDocs(source, cfg.e2eMb * 1e6),
+        maxTokens: cfg.maxTokens,
+        modes: (process.env.E2E_MODES ?? 'exactly-once').split(',').map((m) => m.trim()),
+        timeoutS: positiveNumber(process.env, 'E2E_TIMEOUT_S', 300),
+        log,
+      });
+      console.log('end to end through a real Kafka broker (see test/bench/e2e.mjs):');
+      printE2E(e2e);
+    } catch (err) {
+      errors.push({
+        tokenizer: 'bert-base-uncased',
+        what: 'e2e',
+        message: String(err?.message ?? err),
+        stack: String(err?.stack ?? err),
+      });
+      log(`ERROR in e2e:\n${err?.stack ?? err}`);
+    }
+  }
+
   const memoryEnd = memorySnapshot();
   if (longRuns)
     console.log(
       `memory at the end: peak RSS ${fmt(memoryEnd.peakRssMB, 1)} MB (long runs run in worker threads of this process)`,
     );
+  const targets = throughputTargets({ rows, fast, threads, e2e });
+  if (targets.length > 0) {
+    console.log('');
+    console.log('targets (issue 9), all from this run:');
+    for (const t of targets) console.log(`  ${t.ok ? 'ok   ' : 'BELOW'} ${t.what}: ${t.value} (target ${t.target})`);
+  }
   const seconds = (performance.now() - started) / 1000;
   console.log(`total time ${fmt(seconds, 1)} s`);
 
@@ -505,6 +628,9 @@ async function main() {
     memoryEnd,
     fast,
     longRuns,
+    threads,
+    e2e,
+    targets,
     errors,
     seconds,
   };

@@ -1,57 +1,66 @@
 // End-to-end throughput of the streaming worker through a real Kafka broker, beside in-process
-// chunking of the same documents. Run: npm run bench:e2e (builds first).
+// chunking of the same documents on one thread. Part of `npm run bench` (BENCH_E2E=0 skips it);
+// alone: `npm run bench:e2e` (builds first).
 //
-// Uses KAFKA_BROKERS when set, otherwise starts the local broker (test/kafka/kafka.sh) on
-// E2E_KAFKA_PORT (default 29092) and stops it at the end. Bounded: E2E_DOCS documents (default 2000)
-// of real text from the fixture corpus, one worker process per delivery mode, E2E_TIMEOUT_S per run.
+// Documents: the benchmark corpus (see lib/corpus.mjs) cut into pieces of 1 to 16 KB at code point
+// boundaries, E2E_MB in all (default 40). Broker: KAFKA_BROKERS when set, otherwise the local broker
+// (test/kafka/kafka.sh) on E2E_KAFKA_PORT (default 29092), stopped at the end. Each delivery mode
+// (E2E_MODES, default exactly-once) gets fresh topics (4 partitions) and one worker process with its
+// default configuration (CHUNKLINE_WORKER_THREADS = CPU count). The input is produced before the
+// worker starts; a read_committed consumer timestamps every manifest. Reported: the wall time from
+// the worker's start (process start, group join, producer set-up included) and the sustained rate
+// from the first manifest to the last. Bounded by E2E_TIMEOUT_S per mode.
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { createChunker } from '@chunkline/chunking';
 import { loadTokenizer } from '@chunkline/tokenizers';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const N = Number(process.env.E2E_DOCS ?? 2000);
-const TIMEOUT_S = Number(process.env.E2E_TIMEOUT_S ?? 300);
-const MAX_TOKENS = Number(process.env.E2E_MAX_TOKENS ?? 512);
 const PARTITIONS = 4;
 
-function corpus() {
-  const files = [];
-  const walk = (d) => {
-    for (const f of readdirSync(d).sort()) {
-      if (f.startsWith('.') || f === 'LICENSES') continue;
-      const p = path.join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (statSync(p).size > 2000) files.push(p);
+/** Cuts documents into pieces of 1 to 16 KB (deterministic), until `targetBytes`. */
+export function cutDocs(docs, targetBytes) {
+  const out = [];
+  let total = 0;
+  let i = 0;
+  for (let round = 0; total < targetBytes && docs.length > 0; round++) {
+    for (const d of docs) {
+      let at = 0;
+      while (at < d.text.length && total < targetBytes) {
+        const len = 1000 + ((i * 7919) % 15000);
+        let end = Math.min(d.text.length, at + len);
+        const c = d.text.charCodeAt(end - 1);
+        if (c >= 0xd800 && c <= 0xdbff && end < d.text.length) end += 1; // keep a surrogate pair whole
+        const text = d.text.slice(at, end);
+        const bytes = Buffer.byteLength(text, 'utf8');
+        out.push({ id: `e2e-${i}`, text, contentType: d.contentType, bytes });
+        total += bytes;
+        i++;
+        at = end;
+      }
+      if (total >= targetBytes) break;
     }
-  };
-  walk(path.join(ROOT, 'test', 'fixtures', 'corpus'));
-  const docs = [];
-  for (let i = 0; i < N; i++) {
-    const cps = Array.from(readFileSync(files[i % files.length], 'utf8'));
-    const len = 1000 + ((i * 7919) % 9000);
-    const start = (i * 104729) % Math.max(1, cps.length - len);
-    docs.push({ id: `e2e-${i}`, text: cps.slice(start, start + len).join('') });
+    if (round > 100) break;
   }
-  return docs;
+  return out;
 }
 
-let startedBroker = null;
-function brokers() {
-  if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
+function startBroker(log) {
+  if (process.env.KAFKA_BROKERS) return { bootstrap: process.env.KAFKA_BROKERS, stop: () => undefined };
   const port = process.env.E2E_KAFKA_PORT ?? '29092';
   const env = { ...process.env, KAFKA_PORT: port, KAFKA_CONTROLLER_PORT: String(Number(port) + 1) };
-  execFileSync('bash', [path.join(ROOT, 'test', 'kafka', 'kafka.sh'), 'start'], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  startedBroker = env;
-  return `127.0.0.1:${port}`;
+  const script = path.join(ROOT, 'test', 'kafka', 'kafka.sh');
+  log?.(`e2e: starting the local broker on 127.0.0.1:${port}`);
+  execFileSync('bash', [script, 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  return {
+    bootstrap: `127.0.0.1:${port}`,
+    stop: () => execFileSync('bash', [script, 'stop'], { env, stdio: 'ignore' }),
+  };
 }
 
-async function run(kafka, bootstrap, docs, delivery) {
+async function runMode(kafka, bootstrap, docs, delivery, { maxTokens, timeoutS }) {
   const id = `e2e-${delivery}-${Date.now()}`;
   const topics = { input: `${id}.raw`, chunks: `${id}.chunks`, manifests: `${id}.manifests`, dlq: `${id}.dlq` };
   const admin = kafka.admin();
@@ -63,35 +72,49 @@ async function run(kafka, bootstrap, docs, delivery) {
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  for (let i = 0; i < docs.length; i += 500) {
+  for (let i = 0; i < docs.length; i += 200) {
     await producer.send({
       topic: topics.input,
       acks: -1,
       messages: docs
-        .slice(i, i + 500)
-        .map((d) => ({ key: d.id, value: JSON.stringify({ doc_id: d.id, text: d.text }) })),
+        .slice(i, i + 200)
+        .map((d) => ({
+          key: d.id,
+          value: JSON.stringify({ doc_id: d.id, text: d.text, content_type: d.contentType }),
+        })),
     });
   }
   await producer.disconnect();
 
-  // Count manifests as a read_committed consumer, from before the worker starts.
+  // Timestamps of the manifests as a read_committed consumer sees them, from before the worker starts.
   const consumer = kafka.consumer({ groupId: `${id}-reader`, readUncommitted: false });
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.manifests], fromBeginning: true });
   let manifests = 0;
+  let first;
+  let last;
   let done;
   const allDone = new Promise((r) => (done = r));
   await consumer.run({
-    eachMessage: async () => {
-      if (++manifests === docs.length) done();
+    eachBatch: async ({ batch }) => {
+      const now = performance.now();
+      first ??= now;
+      last = now;
+      manifests += batch.messages.length;
+      if (manifests >= docs.length) done();
     },
   });
 
   const t0 = performance.now();
-  const worker = spawn(process.execPath, [path.join(ROOT, 'services', 'chunker', 'dist', 'main.js')], {
+  // For profiling the worker: E2E_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+  const nodeArgs = (process.env.E2E_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const worker = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'services', 'chunker', 'dist', 'main.js')], {
     cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // E2E_WORKER_LOG=FILE keeps the worker's JSON log lines (with CHUNKLINE_LOG_LEVEL=debug: every batch).
+    stdio: ['ignore', process.env.E2E_WORKER_LOG ? fs.openSync(process.env.E2E_WORKER_LOG, 'w') : 'ignore', 'inherit'],
     env: {
+      // CHUNKLINE_* variables of this process tune the worker (topics and group are set below).
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('CHUNKLINE_'))),
       PATH: process.env.PATH,
       KAFKA_BROKERS: bootstrap,
       CHUNKLINE_GROUP_ID: `${id}-workers`,
@@ -100,61 +123,129 @@ async function run(kafka, bootstrap, docs, delivery) {
       CHUNKLINE_MANIFEST_TOPIC: topics.manifests,
       CHUNKLINE_DLQ_TOPIC: topics.dlq,
       CHUNKLINE_DELIVERY: delivery,
-      CHUNKLINE_MAX_TOKENS: String(MAX_TOKENS),
+      CHUNKLINE_MAX_TOKENS: String(maxTokens),
       CHUNKLINE_HTTP_PORT: '0',
       CHUNKLINE_HTTP_HOST: '127.0.0.1',
-      CHUNKLINE_LOG_LEVEL: 'warn',
+      CHUNKLINE_LOG_LEVEL: process.env.CHUNKLINE_LOG_LEVEL ?? 'warn',
     },
   });
-  const timeout = new Promise((_, reject) =>
-    setTimeout(
-      () => reject(new Error(`${delivery}: timed out after ${TIMEOUT_S} s with ${manifests} manifests`)),
-      TIMEOUT_S * 1000,
-    ).unref(),
-  );
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${delivery}: timed out after ${timeoutS} s with ${manifests}/${docs.length} manifests`)),
+      timeoutS * 1000,
+    );
+  });
+  const exited = new Promise((r) => worker.on('exit', r));
   try {
-    await Promise.race([allDone, timeout]);
+    await Promise.race([
+      allDone,
+      timeout,
+      exited.then((code) => Promise.reject(new Error(`${delivery}: the worker exited with ${code}`))),
+    ]);
   } finally {
+    clearTimeout(timer);
     worker.kill('SIGTERM');
-    await new Promise((r) => worker.on('exit', r));
+    await exited;
     await consumer.disconnect();
   }
-  return (performance.now() - t0) / 1000;
+  return {
+    wallSeconds: (last - t0) / 1000,
+    startSeconds: (first - t0) / 1000,
+    sustainedSeconds: (last - first) / 1000,
+  };
 }
 
-const docs = corpus();
-const mb = docs.reduce((n, d) => n + Buffer.byteLength(d.text), 0) / 1e6;
-const tok = await loadTokenizer('bert-base-uncased');
-const chunker = createChunker(tok, { maxTokens: MAX_TOKENS });
-chunker.chunk({ docId: 'warm', text: docs[0].text });
-let t = performance.now();
-let chunks = 0;
-for (const d of docs) chunks += chunker.chunk({ docId: d.id, text: d.text }).chunks.length;
-const inProcess = (performance.now() - t) / 1000;
+/**
+ * In-process chunking of `docs` on one thread, then the worker through the broker for each mode.
+ * Returns { docs, mb, chunks, inProcess: {seconds, mbPerSecond}, modes: [{delivery, ..., ratio}] }.
+ */
+export async function runE2E({ docs, maxTokens = 512, modes = ['exactly-once'], timeoutS = 300, log }) {
+  const mb = docs.reduce((n, d) => n + d.bytes, 0) / 1e6;
+  const tok = await loadTokenizer('bert-base-uncased');
+  const chunker = createChunker(tok, { maxTokens });
+  for (const d of docs.slice(0, 100)) chunker.chunk({ docId: d.id, text: d.text, contentType: d.contentType });
+  const t = performance.now();
+  let chunks = 0;
+  for (const d of docs)
+    chunks += chunker.chunk({ docId: d.id, text: d.text, contentType: d.contentType }).chunks.length;
+  const inSeconds = (performance.now() - t) / 1000;
+  const result = {
+    docs: docs.length,
+    mb,
+    chunks,
+    maxTokens,
+    partitions: PARTITIONS,
+    inProcess: { seconds: inSeconds, mbPerSecond: mb / inSeconds },
+    modes: [],
+  };
+  const broker = startBroker(log);
+  try {
+    const kafka = new Kafka({
+      clientId: 'chunkline-e2e',
+      brokers: broker.bootstrap.split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    for (const delivery of modes) {
+      log?.(`e2e: ${delivery}, ${docs.length} documents`);
+      const r = await runMode(kafka, broker.bootstrap, docs, delivery, { maxTokens, timeoutS });
+      const sustained = mb / r.sustainedSeconds;
+      result.modes.push({
+        delivery,
+        ...r,
+        wallMbPerSecond: mb / r.wallSeconds,
+        sustainedMbPerSecond: sustained,
+        ratio: sustained / result.inProcess.mbPerSecond,
+      });
+    }
+  } finally {
+    broker.stop();
+  }
+  return result;
+}
 
-const bootstrap = brokers();
-const kafka = new Kafka({ clientId: 'chunkline-e2e', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING });
-try {
-  const rows = [['in-process chunking (same docs, one thread)', inProcess]];
-  for (const delivery of ['exactly-once', 'at-least-once'])
-    rows.push([`worker through Kafka, ${delivery}`, await run(kafka, bootstrap, docs, delivery)]);
+export function printE2E(r) {
   console.log(
-    `\n${docs.length} documents, ${mb.toFixed(2)} MB, ${chunks} chunks at max ${MAX_TOKENS} tokens, ${PARTITIONS} partitions, bert-base-uncased`,
+    `${r.docs} documents of 1-16 KB, ${r.mb.toFixed(2)} MB, ${r.chunks} chunks at max ${r.maxTokens} tokens, ${r.partitions} partitions, bert-base-uncased`,
   );
-  console.log('what'.padEnd(46), 'seconds'.padStart(8), 'docs/s'.padStart(8), 'MB/s'.padStart(7));
-  for (const [what, s] of rows) {
+  console.log(`what                                          seconds   docs/s    MB/s   vs in-process`);
+  const line = (what, s, mbps, ratio) =>
     console.log(
-      what.padEnd(46),
-      s.toFixed(2).padStart(8),
-      (docs.length / s).toFixed(0).padStart(8),
-      (mb / s).toFixed(2).padStart(7),
+      `${what.padEnd(44)} ${s.toFixed(2).padStart(8)} ${(r.docs / s).toFixed(0).padStart(8)} ${mbps.toFixed(2).padStart(7)}   ${ratio}`,
+    );
+  line('in-process chunking, one thread', r.inProcess.seconds, r.inProcess.mbPerSecond, '1.00x');
+  for (const m of r.modes) {
+    line(
+      `worker via Kafka, ${m.delivery}, sustained`,
+      m.sustainedSeconds,
+      m.sustainedMbPerSecond,
+      `${m.ratio.toFixed(2)}x`,
+    );
+    line(
+      `  wall from worker start (first output ${m.startSeconds.toFixed(1)} s)`,
+      m.wallSeconds,
+      m.wallMbPerSecond,
+      `${(m.wallMbPerSecond / r.inProcess.mbPerSecond).toFixed(2)}x`,
     );
   }
-  console.log('(worker times include joining the group and the first transaction set-up)');
-} finally {
-  if (startedBroker)
-    execFileSync('bash', [path.join(ROOT, 'test', 'kafka', 'kafka.sh'), 'stop'], {
-      env: startedBroker,
-      stdio: 'ignore',
-    });
+  console.log(
+    '(sustained: first manifest to last, read_committed; wall adds process start, group join and producer set-up)',
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { ensureCorpus, listCorpusFiles, loadDocs } = await import('./lib/corpus.mjs');
+  const dir = ensureCorpus(ROOT, process.env, (m) => process.stderr.write(`${m}\n`));
+  const targetMb = Number(process.env.E2E_MB ?? 40);
+  const source = loadDocs(dir, listCorpusFiles(dir), targetMb * 1e6, 'mixed');
+  const docs = cutDocs(source, targetMb * 1e6);
+  const modes = (process.env.E2E_MODES ?? 'exactly-once').split(',').map((s) => s.trim());
+  const r = await runE2E({
+    docs,
+    maxTokens: Number(process.env.E2E_MAX_TOKENS ?? 512),
+    modes,
+    timeoutS: Number(process.env.E2E_TIMEOUT_S ?? 300),
+    log: (m) => process.stderr.write(`${m}\n`),
+  });
+  printE2E(r);
 }

@@ -136,13 +136,14 @@ export class ThreadPool<T, R> {
   }
 }
 
-/** What the streaming worker sends to a record thread. */
-export type RecordTask = { readonly kind: 'probe' } | { readonly kind: 'record'; readonly msg: InputMessage };
+/** What the streaming worker sends to a record thread: records of one partition, in offset order. */
+export type RecordTask =
+  { readonly kind: 'probe' } | { readonly kind: 'records'; readonly msgs: readonly InputMessage[] };
 
 /** What a record thread answers. */
 export type RecordReply =
   | { readonly kind: 'probe'; readonly info: Readonly<Record<string, string>> }
-  | { readonly kind: 'ok'; readonly out: ProcessedRecord }
+  | { readonly kind: 'ok'; readonly outs: readonly ProcessedRecord[] }
   | { readonly kind: 'error'; readonly failure: FailureClass; readonly name: string; readonly message: string };
 
 /**
@@ -156,9 +157,9 @@ export function serveRecords(
   return async (task) => {
     if (task.kind === 'probe') return { kind: 'probe', info };
     try {
-      const out = await handler.process(reviveInput(task.msg));
+      const outs = await handler.processAll(task.msgs.map(reviveInput));
       // Output buffers may be views into larger slabs: send exact copies.
-      return { kind: 'ok', out: { ...out, messages: out.messages.map(compactOutput) } };
+      return { kind: 'ok', outs: outs.map((out) => ({ ...out, messages: out.messages.map(compactOutput) })) };
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       return { kind: 'error', failure: classify(err), name: e.name, message: e.message };
@@ -166,34 +167,50 @@ export function serveRecords(
   };
 }
 
-/** The streaming worker's record handler on a {@link ThreadPool}: one partition, one thread at a time. */
+/**
+ * The streaming worker's record handler on a {@link ThreadPool}: a partition's records go to one
+ * thread as one task (one message each way, not one per record: at a few KB a record, per-message
+ * overhead cost more than the second thread gained).
+ */
 export class PooledRecordHandler implements RecordHandler {
   constructor(
     private readonly pool: ThreadPool<RecordTask, RecordReply>,
     private readonly dlqTopic: string,
   ) {}
 
-  async process(msg: InputMessage): Promise<ProcessedRecord> {
+  async processAll(msgs: readonly InputMessage[]): Promise<ProcessedRecord[]> {
+    const first = msgs[0];
+    if (first === undefined) return [];
     const t0 = performance.now();
-    const sent = compactInput(msg);
+    const sent = compactInputs(msgs);
     let reply: RecordReply;
     try {
-      reply = await this.pool.run({ kind: 'record', msg: sent.msg }, `${msg.topic}-${msg.partition}`, sent.transfer);
+      reply = await this.pool.run(
+        { kind: 'records', msgs: sent.msgs },
+        `${first.topic}-${first.partition}`,
+        sent.transfer,
+      );
     } catch (err) {
-      // The thread died while on this record (e.g. over its memory limit). The same record would kill
-      // the next thread too: dead-letter it, and the partition moves on.
+      // The thread died (e.g. over its memory limit) on one of these records. One by one, the record
+      // that kills a thread again is dead-lettered: it would kill every next thread too.
+      if (msgs.length > 1) {
+        const outs: ProcessedRecord[] = [];
+        for (const msg of msgs) outs.push(...(await this.processAll([msg])));
+        return outs;
+      }
       const message = `the chunking thread failed on this record: ${err instanceof Error ? err.message : String(err)}`;
-      return {
-        ...deadLetterRecord(msg, this.dlqTopic, new PoisonRecordError('CHUNKING_FAILED', 'chunk', message, err)),
-        processingMs: performance.now() - t0,
-      };
+      return [
+        {
+          ...deadLetterRecord(first, this.dlqTopic, new PoisonRecordError('CHUNKING_FAILED', 'chunk', message, err)),
+          processingMs: performance.now() - t0,
+        },
+      ];
     }
     if (reply.kind === 'error') {
       throw new RuntimeError(`${reply.name}: ${reply.message}`, { retriable: reply.failure === 'transient' });
     }
     if (reply.kind !== 'ok') throw new RuntimeError(`unexpected reply from a record thread: ${reply.kind}`);
-    const out = reply.out;
-    return { ...out, messages: out.messages.map(reviveOutput) };
+    return reply.outs.map((out) => ({ ...out, messages: out.messages.map(reviveOutput) }));
   }
 }
 
@@ -223,19 +240,21 @@ function mapHeaders(headers: Headers | undefined, f: (b: Uint8Array) => Uint8Arr
   return out;
 }
 
-function compactInput(msg: InputMessage): { msg: InputMessage; transfer: ArrayBuffer[] } {
+function compactInputs(msgs: readonly InputMessage[]): { msgs: InputMessage[]; transfer: ArrayBuffer[] } {
   const transfer: ArrayBuffer[] = [];
   const copy = (b: Uint8Array): Uint8Array => exactCopy(b, transfer);
-  const headers = mapHeaders(msg.headers, copy);
   return {
-    msg: {
-      topic: msg.topic,
-      partition: msg.partition,
-      offset: msg.offset,
-      key: msg.key === null ? null : (copy(msg.key) as Buffer),
-      value: msg.value === null ? null : (copy(msg.value) as Buffer),
-      ...(headers === undefined ? {} : { headers }),
-    },
+    msgs: msgs.map((msg) => {
+      const headers = mapHeaders(msg.headers, copy);
+      return {
+        topic: msg.topic,
+        partition: msg.partition,
+        offset: msg.offset,
+        key: msg.key === null ? null : (copy(msg.key) as Buffer),
+        value: msg.value === null ? null : (copy(msg.value) as Buffer),
+        ...(headers === undefined ? {} : { headers }),
+      };
+    }),
     transfer,
   };
 }

@@ -51,10 +51,13 @@ export interface ProcessedRecord {
   readonly processingMs: number;
 }
 
-/** Turns one input record into its output: a {@link RecordProcessor}, or a thread pool of them. */
+/** Turns input records into their output: a {@link RecordProcessor}, or a thread pool of them. */
 export interface RecordHandler {
-  /** Throws only transient or fatal errors (never for bad input). */
-  process(msg: InputMessage): Promise<ProcessedRecord>;
+  /**
+   * Processes records of one partition, in order; one result per record, in the same order. Throws
+   * only transient or fatal errors (a bad record is a dead-letter result, never an error).
+   */
+  processAll(msgs: readonly InputMessage[]): Promise<ProcessedRecord[]>;
 }
 
 /** Prefix of the error headers on dead letters. */
@@ -67,6 +70,12 @@ export class RecordProcessor implements RecordHandler {
     private readonly encoder: OutputEncoder,
     private readonly decode: (value: Buffer) => Promise<RawDocumentRecord>,
   ) {}
+
+  async processAll(msgs: readonly InputMessage[]): Promise<ProcessedRecord[]> {
+    const out: ProcessedRecord[] = [];
+    for (const msg of msgs) out.push(await this.process(msg));
+    return out;
+  }
 
   /** Processes one record. Throws only transient or fatal errors (never for bad input). */
   async process(msg: InputMessage): Promise<ProcessedRecord> {

@@ -46,6 +46,12 @@ function msg(partition: number, offset: number, key: string, value: Buffer = Buf
   };
 }
 
+async function one(handler: PooledRecordHandler, m: InputMessage): Promise<ProcessedRecord> {
+  const [out, ...rest] = await handler.processAll([m]);
+  if (out === undefined || rest.length > 0) throw new Error('expected one result');
+  return out;
+}
+
 function report(out: ProcessedRecord): Report {
   const value = out.messages[0]?.value;
   if (value === null || value === undefined) throw new Error('no output');
@@ -72,7 +78,7 @@ describe('ThreadPool and PooledRecordHandler', () => {
     // Earlier records take longer: on two threads of one partition they would finish out of order.
     const sleeps = [60, 45, 30, 15, 0];
     const runs = [0, 1].flatMap((partition) =>
-      sleeps.map((ms, i) => handler.process(msg(partition, i, `doc:${ms}`)).then((out) => ({ partition, i, out }))),
+      sleeps.map((ms, i) => one(handler, msg(partition, i, `doc:${ms}`)).then((out) => ({ partition, i, out }))),
     );
     const results = await Promise.all(runs);
     const threadOf = new Map<number, Set<number>>();
@@ -92,7 +98,7 @@ describe('ThreadPool and PooledRecordHandler', () => {
   it('hands Buffers both ways, and sends exact copies rather than whole fetch buffers', async () => {
     const handler = new PooledRecordHandler(pool(1), options.dlqTopic);
     const fetchResponse = Buffer.alloc(1 << 20, 7);
-    const out = await handler.process(msg(0, 0, 'doc:0', fetchResponse.subarray(100, 110)));
+    const out = await one(handler, msg(0, 0, 'doc:0', fetchResponse.subarray(100, 110)));
     const r = report(out);
     expect(r).toMatchObject({
       keyIsBuffer: true,
@@ -108,10 +114,10 @@ describe('ThreadPool and PooledRecordHandler', () => {
 
   it('keeps the failure class across the thread boundary', async () => {
     const handler = new PooledRecordHandler(pool(1), options.dlqTopic);
-    const transient = await handler.process(msg(0, 0, 'transient')).catch((e: unknown) => e);
+    const transient = await one(handler, msg(0, 0, 'transient')).catch((e: unknown) => e);
     expect(classify(transient)).toBe('transient');
     expect(String(transient)).toContain('the registry did not answer');
-    const fatal = await handler.process(msg(0, 1, 'fatal')).catch((e: unknown) => e);
+    const fatal = await one(handler, msg(0, 1, 'fatal')).catch((e: unknown) => e);
     expect(classify(fatal)).toBe('fatal');
     expect(String(fatal)).toContain('TypeError: a bug');
   });
@@ -119,7 +125,7 @@ describe('ThreadPool and PooledRecordHandler', () => {
   it('dead-letters the record whose thread died, and goes on with a new thread', async () => {
     const handler = new PooledRecordHandler(pool(1), options.dlqTopic);
     const value = Buffer.from('the original bytes');
-    const dead = await handler.process(msg(5, 9, 'die', value));
+    const dead = await one(handler, msg(5, 9, 'die', value));
     expect(dead.outcome).toBe('dead-lettered');
     expect(dead.reason).toBe('CHUNKING_FAILED');
     const letter = dead.messages[0];
@@ -127,8 +133,20 @@ describe('ThreadPool and PooledRecordHandler', () => {
     expect(letter?.value?.equals(value)).toBe(true);
     expect(letter?.headers?.[`${ERROR_HEADER}.message`]).toMatch(/chunking thread failed/);
     expect(letter?.headers?.[`${ERROR_HEADER}.offset`]).toBe('9');
-    const next = await handler.process(msg(5, 10, 'doc:0'));
+    const next = await one(handler, msg(5, 10, 'doc:0'));
     expect(next.outcome).toBe('chunked');
+  });
+
+  it("sends a partition's records as one task, and finds the record that kills its thread", async () => {
+    const handler = new PooledRecordHandler(pool(1), options.dlqTopic);
+    const outs = await handler.processAll([msg(2, 0, 'doc:0'), msg(2, 1, 'die'), msg(2, 2, 'doc:0')]);
+    expect(outs.map((o) => o.outcome)).toEqual(['chunked', 'dead-lettered', 'chunked']);
+    expect(outs[1]?.messages[0]?.headers?.[`${ERROR_HEADER}.offset`]).toBe('1');
+    // One task for the three: the first two records ran on the same thread, one after the other.
+    const batch = await handler.processAll([msg(3, 0, 'doc:0'), msg(3, 1, 'doc:0')]);
+    const [a, b] = batch.map(report);
+    expect(a?.thread).toBe(b?.thread);
+    expect(b?.done.slice(-2)).toEqual(['0', '1']);
   });
 
   it('refuses work after close()', async () => {

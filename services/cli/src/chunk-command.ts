@@ -1,9 +1,9 @@
 /**
  * `chunkline chunk`: files and folders → Chunk records (and optionally DocumentManifest records) as
  * JSON Lines or Avro. Files are chunked on a pool of `--threads` worker threads (default: one per CPU;
- * 0 = in the main thread), each with its own tokenizer; at most two files per thread are in flight and
- * records are written in input order as they come back, so memory holds a few documents, not the
- * corpus, and the output is the same byte for byte whatever the thread count.
+ * 0 = in the main thread), each with its own tokenizer, in groups of a few files; at most two groups
+ * per thread are in flight and records are written in input order as they come back, so memory holds
+ * a few documents, not the corpus, and the output is the same byte for byte whatever the thread count.
  */
 import path from 'node:path';
 import { createChunker, isChunkingError } from '@chunkline/chunking';
@@ -30,8 +30,11 @@ import { EXIT_USAGE } from './usage.js';
 /** Exit code when some files failed (the others are still chunked and written). */
 export const EXIT_FILES_FAILED = 1;
 
-/** Files in flight per thread (read, chunked, or waiting for their turn to be written). */
-const FILES_IN_FLIGHT_PER_THREAD = 2;
+/** Files a thread gets at a time (one message each way per group, not per file). */
+const FILES_PER_TASK = 8;
+
+/** Groups of files in flight per thread (read, chunked, or waiting for their turn to be written). */
+const TASKS_IN_FLIGHT_PER_THREAD = 2;
 
 /** Totals of one run, printed as the summary. */
 export interface ChunkRunStats {
@@ -169,10 +172,14 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
     };
     const threads = Math.min(options.threads, listing.files.length);
     let pool: ThreadPool<ChunkThreadTask, ChunkThreadReply> | undefined;
-    let chunkOne: (file: FileTask) => Promise<FileOutcome>;
+    let chunkGroup: (files: readonly FileTask[]) => Promise<readonly FileOutcome[]>;
     if (threads === 0) {
       const ctx = { tokenizer, chunker, spec };
-      chunkOne = (file) => chunkFile(ctx, file);
+      chunkGroup = async (files) => {
+        const outcomes: FileOutcome[] = [];
+        for (const file of files) outcomes.push(await chunkFile(ctx, file));
+        return outcomes;
+      };
     } else {
       const threadPool = new ThreadPool<ChunkThreadTask, ChunkThreadReply>({
         filename: threadModuleUrl(import.meta.url, 'chunk-thread'),
@@ -180,51 +187,58 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
         workerData: spec,
       });
       pool = threadPool;
-      chunkOne = async (file) => {
+      chunkGroup = async (files) => {
         try {
-          const reply = await threadPool.run({ kind: 'file', file });
-          if (reply.kind === 'file') return reply.outcome;
-          return { ok: false, reason: 'chunking failed: unexpected reply from a chunking thread', byteLength: 0 };
+          const reply = await threadPool.run({ kind: 'files', files });
+          if (reply.kind === 'files') return reply.outcomes;
+          throw new Error(`unexpected reply ${reply.kind}`);
         } catch (err) {
-          return { ok: false, reason: `chunking failed: the chunking thread died: ${messageOf(err)}`, byteLength: 0 };
+          // A thread died (or answered nonsense) on this group: each file alone tells which one it was.
+          if (files.length > 1) return (await Promise.all(files.map((f) => chunkGroup([f])))).flat();
+          return [
+            { ok: false, reason: `chunking failed: the chunking thread failed: ${messageOf(err)}`, byteLength: 0 },
+          ];
         }
       };
     }
 
     const progress: Progress = createProgress(io, listing.files.length, !options.quiet);
     try {
-      // A window of files in flight, written strictly in input order.
-      const inFlight: { file: FileTask; outcome: Promise<FileOutcome> }[] = [];
-      const windowSize = Math.max(1, threads * FILES_IN_FLIGHT_PER_THREAD);
+      // A window of file groups in flight, written strictly in input order.
+      const inFlight: { files: FileTask[]; outcomes: Promise<readonly FileOutcome[]> }[] = [];
+      const windowSize = Math.max(1, threads * TASKS_IN_FLIGHT_PER_THREAD);
+      const groupSize = threads === 0 ? 1 : FILES_PER_TASK;
       let next = 0;
       const fill = (): void => {
         while (inFlight.length < windowSize && next < listing.files.length) {
-          const f = listing.files[next++];
-          if (f === undefined) break;
-          const file = { fsPath: f.fsPath, docId: f.docId };
-          inFlight.push({ file, outcome: chunkOne(file) });
+          const files = listing.files.slice(next, next + groupSize).map((f) => ({ fsPath: f.fsPath, docId: f.docId }));
+          next += files.length;
+          inFlight.push({ files, outcomes: chunkGroup(files) });
         }
       };
       fill();
       for (let head = inFlight.shift(); head !== undefined; head = inFlight.shift()) {
-        const outcome = await head.outcome;
+        const outcomes = await head.outcomes;
         fill();
-        if (!outcome.ok) {
-          progress.log(`${head.file.docId}: ${outcome.reason}`);
-          stats.failedFiles += 1;
+        for (const [i, outcome] of outcomes.entries()) {
+          const file = head.files[i];
+          if (!outcome.ok) {
+            progress.log(`${file?.docId ?? '?'}: ${outcome.reason}`);
+            stats.failedFiles += 1;
+            progress.advance(outcome.byteLength);
+            continue;
+          }
+          const result = outcome.result;
+          for (const chunk of result.chunks) await out.write(chunk);
+          if (sections !== null) for (const section of result.sections) await sections.write(section);
+          if (manifests !== null) await manifests.write(result.manifest);
+          stats.documents += 1;
+          stats.chunks += result.chunks.length;
+          stats.tokens += result.manifest.total_tokens;
+          stats.overCapGraphemes += result.overCapGraphemes;
+          stats.bytes += outcome.byteLength;
           progress.advance(outcome.byteLength);
-          continue;
         }
-        const result = outcome.result;
-        for (const chunk of result.chunks) await out.write(chunk);
-        if (sections !== null) for (const section of result.sections) await sections.write(section);
-        if (manifests !== null) await manifests.write(result.manifest);
-        stats.documents += 1;
-        stats.chunks += result.chunks.length;
-        stats.tokens += result.manifest.total_tokens;
-        stats.overCapGraphemes += result.overCapGraphemes;
-        stats.bytes += outcome.byteLength;
-        progress.advance(outcome.byteLength);
       }
     } finally {
       progress.stop();

@@ -84,28 +84,34 @@ export async function chunkFile(ctx: ChunkContext, file: FileTask): Promise<File
   }
 }
 
-/** What the pool sends to a chunking thread: a file to read and chunk, or a document already in memory. */
+/**
+ * What the pool sends to a chunking thread: files to read and chunk, or documents already in memory.
+ * Several at a time: one message each way per task, so small files do not pay it one by one.
+ */
 export type ChunkThreadTask =
   | { readonly kind: 'probe' }
-  | { readonly kind: 'file'; readonly file: FileTask }
-  | { readonly kind: 'doc'; readonly doc: DocumentInput };
+  | { readonly kind: 'files'; readonly files: readonly FileTask[] }
+  | { readonly kind: 'docs'; readonly docs: readonly DocumentInput[] };
 
-/** What a chunking thread answers. */
+/** What a chunking thread answers, in the order of the task's files or documents. */
 export type ChunkThreadReply =
   | { readonly kind: 'probe' }
-  | { readonly kind: 'file'; readonly outcome: FileOutcome }
-  | { readonly kind: 'doc'; readonly result: ChunkedDocument };
+  | { readonly kind: 'files'; readonly outcomes: readonly FileOutcome[] }
+  | { readonly kind: 'docs'; readonly results: readonly ChunkedDocument[] };
 
-/** The task handler of a chunking thread. A `doc` task's chunking error rejects its task. */
+/** The task handler of a chunking thread. A `docs` task's chunking error rejects its task. */
 export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promise<ChunkThreadReply> {
   return async (task) => {
     switch (task.kind) {
       case 'probe':
         return { kind: 'probe' };
-      case 'file':
-        return { kind: 'file', outcome: await chunkFile(ctx, task.file) };
-      case 'doc':
-        return { kind: 'doc', result: ctx.chunker.chunk(task.doc) };
+      case 'files': {
+        const outcomes: FileOutcome[] = [];
+        for (const file of task.files) outcomes.push(await chunkFile(ctx, file));
+        return { kind: 'files', outcomes };
+      }
+      case 'docs':
+        return { kind: 'docs', results: task.docs.map((doc) => ctx.chunker.chunk(doc)) };
     }
   };
 }
