@@ -76,12 +76,10 @@ async function runMode(kafka, bootstrap, docs, delivery, { maxTokens, timeoutS }
     await producer.send({
       topic: topics.input,
       acks: -1,
-      messages: docs
-        .slice(i, i + 200)
-        .map((d) => ({
-          key: d.id,
-          value: JSON.stringify({ doc_id: d.id, text: d.text, content_type: d.contentType }),
-        })),
+      messages: docs.slice(i, i + 200).map((d) => ({
+        key: d.id,
+        value: JSON.stringify({ doc_id: d.id, text: d.text, content_type: d.contentType }),
+      })),
     });
   }
   await producer.disconnect();
@@ -156,26 +154,54 @@ async function runMode(kafka, bootstrap, docs, delivery, { maxTokens, timeoutS }
   };
 }
 
+/** The JSON RawDocument value the bench produces for a document. */
+const valueOf = (d) => Buffer.from(JSON.stringify({ doc_id: d.id, text: d.text, content_type: d.contentType }));
+
 /**
- * In-process chunking of `docs` on one thread, then the worker through the broker for each mode.
- * Returns { docs, mb, chunks, inProcess: {seconds, mbPerSecond}, modes: [{delivery, ..., ratio}] }.
+ * In-process on one thread, the same documents: chunking alone, and the worker's whole per-record work
+ * (decode the JSON value, chunk, encode the Avro records: services/chunker's RecordProcessor with the
+ * worker's configuration) without a broker. Then the worker through the broker for each mode; `ratio`
+ * is against the in-process record processing. Returns { docs, mb, chunks, chunkingOnly, inProcess,
+ * modes: [{ delivery, ..., ratio }] }.
  */
 export async function runE2E({ docs, maxTokens = 512, modes = ['exactly-once'], timeoutS = 300, log }) {
   const mb = docs.reduce((n, d) => n + d.bytes, 0) / 1e6;
   const tok = await loadTokenizer('bert-base-uncased');
   const chunker = createChunker(tok, { maxTokens });
   for (const d of docs.slice(0, 100)) chunker.chunk({ docId: d.id, text: d.text, contentType: d.contentType });
-  const t = performance.now();
+  let t = performance.now();
   let chunks = 0;
-  for (const d of docs)
+  for (const d of docs) {
     chunks += chunker.chunk({ docId: d.id, text: d.text, contentType: d.contentType }).chunks.length;
+  }
+  const chunkSeconds = (performance.now() - t) / 1000;
+
+  const { loadConfig } = await import('../../services/chunker/dist/config.js');
+  const { buildProcessor } = await import('../../services/chunker/dist/processor.js');
+  const config = loadConfig({ KAFKA_BROKERS: '127.0.0.1:9', CHUNKLINE_MAX_TOKENS: String(maxTokens) });
+  const { processor } = await buildProcessor({ config, registryIds: null });
+  const msgs = docs.map((d, i) => ({
+    topic: 'in',
+    partition: 0,
+    offset: String(i),
+    key: Buffer.from(d.id),
+    value: valueOf(d),
+    headers: {},
+  }));
+  await processor.processAll(msgs.slice(0, 100));
+  t = performance.now();
+  const outs = await processor.processAll(msgs);
   const inSeconds = (performance.now() - t) / 1000;
+  const notChunked = outs.filter((o) => o.outcome !== 'chunked').length;
+  if (notChunked > 0) throw new Error(`${notChunked} documents were not chunked in-process`);
+
   const result = {
     docs: docs.length,
     mb,
     chunks,
     maxTokens,
     partitions: PARTITIONS,
+    chunkingOnly: { seconds: chunkSeconds, mbPerSecond: mb / chunkSeconds },
     inProcess: { seconds: inSeconds, mbPerSecond: mb / inSeconds },
     modes: [],
   };
@@ -213,7 +239,13 @@ export function printE2E(r) {
     console.log(
       `${what.padEnd(44)} ${s.toFixed(2).padStart(8)} ${(r.docs / s).toFixed(0).padStart(8)} ${mbps.toFixed(2).padStart(7)}   ${ratio}`,
     );
-  line('in-process chunking, one thread', r.inProcess.seconds, r.inProcess.mbPerSecond, '1.00x');
+  line(
+    'in-process chunking only, one thread',
+    r.chunkingOnly.seconds,
+    r.chunkingOnly.mbPerSecond,
+    `${(r.chunkingOnly.mbPerSecond / r.inProcess.mbPerSecond).toFixed(2)}x`,
+  );
+  line('in-process decode+chunk+encode, one thread', r.inProcess.seconds, r.inProcess.mbPerSecond, '1.00x');
   for (const m of r.modes) {
     line(
       `worker via Kafka, ${m.delivery}, sustained`,

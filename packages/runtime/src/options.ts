@@ -25,9 +25,9 @@ export interface WorkerOptions {
   maxChunksPerDoc?: number;
   /** Largest output record value (the broker's max.message.bytes, minus headroom). @default 1000000 */
   maxMessageBytes?: number;
-  /** Partitions processed at the same time by this worker. @default 2 */
+  /** Partitions processed at the same time by this worker. @default 4 */
   partitionsConcurrently?: number;
-  /** Records per transaction (a batch is split into transactions of at most this many). @default 100 */
+  /** Records per transaction (a batch is split into transactions of at most this many). @default 500 */
   recordsPerTransaction?: number;
   /** Deadline of a graceful stop. @default 25000 */
   shutdownTimeoutMs?: number;
@@ -67,8 +67,8 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     maxDocBytes: positive('maxDocBytes', o.maxDocBytes ?? 10 * 1024 * 1024),
     maxChunksPerDoc: positive('maxChunksPerDoc', o.maxChunksPerDoc ?? 10_000),
     maxMessageBytes: positive('maxMessageBytes', o.maxMessageBytes ?? 1_000_000),
-    partitionsConcurrently: positive('partitionsConcurrently', o.partitionsConcurrently ?? 2),
-    recordsPerTransaction: positive('recordsPerTransaction', o.recordsPerTransaction ?? 100),
+    partitionsConcurrently: positive('partitionsConcurrently', o.partitionsConcurrently ?? 4),
+    recordsPerTransaction: positive('recordsPerTransaction', o.recordsPerTransaction ?? 500),
     shutdownTimeoutMs: positive('shutdownTimeoutMs', o.shutdownTimeoutMs ?? 25_000),
     retryInitialDelayMs: positive('retryInitialDelayMs', o.retryInitialDelayMs ?? 200),
     retryMaxDelayMs: positive('retryMaxDelayMs', o.retryMaxDelayMs ?? 10_000),
