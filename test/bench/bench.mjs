@@ -524,13 +524,15 @@ async function main() {
   if (cfg.threads.length > 1) {
     console.log('');
     const { benchThreads, printThreads } = await import('./threads.mjs');
+    const { cutDocs } = await import('./e2e.mjs');
     threads = [];
     const warmDocs = subsetDocs(docs, cfg.warmupMb * 1e6);
+    const pieces = cutDocs(docs, totalBytes);
     for (const t of tokenizers) {
       try {
         const r = await benchThreads({
           name: t.name,
-          docs,
+          docs: pieces,
           warmDocs,
           maxTokens: cfg.maxTokens,
           strategy: 'semantic',
@@ -554,7 +556,7 @@ async function main() {
       gc();
     }
     console.log(
-      `semantic chunking on ${cfg.threads.join(' vs ')} worker threads, same ${fmt(totalBytes / 1e6)} MB (see test/bench/threads.mjs; ${os.availableParallelism()} CPUs):`,
+      `semantic chunking on ${cfg.threads.join(' vs ')} worker threads, the same ${fmt(totalBytes / 1e6)} MB cut into ${pieces.length} documents of 1-16 KB (see test/bench/threads.mjs; ${os.availableParallelism()} CPUs):`,
     );
     printThreads(threads);
   }

@@ -34,7 +34,7 @@ export const EXIT_FILES_FAILED = 1;
 const FILES_PER_TASK = 8;
 
 /** Groups of files in flight per thread (read, chunked, or waiting for their turn to be written). */
-const TASKS_IN_FLIGHT_PER_THREAD = 2;
+const TASKS_IN_FLIGHT_PER_THREAD = 4;
 
 /** Totals of one run, printed as the summary. */
 export interface ChunkRunStats {
