@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import avro from 'avsc';
 import type { RecordKind } from './schemas.js';
 import { latestSchema } from './schemas.js';
@@ -19,15 +20,25 @@ export class ContainerWriter<T> {
   constructor(path: string, kind: RecordKind) {
     const schema = latestSchema(kind);
     const syncMarker = createHash('sha256').update(`chunkline\0${schema.canonical}`).digest().subarray(0, 16);
-    this.encoder = avro.createFileEncoder(path, schema.schema, {
+    this.encoder = new avro.streams.BlockEncoder(schema.schema, {
       codec: 'deflate',
       syncMarker,
       wrapUnions: 'auto',
     } as never);
+    // The file stream's own end, not the encoder's 'finish': the encoder finishes when it has taken
+    // the last record, before its blocks reach the file (a file renamed then could still be short).
+    const file = createWriteStream(path);
     this.encoder.on('error', (e: Error) => {
       this.failure = e;
+      file.destroy(e);
     });
-    this.done = once(this.encoder, 'finish');
+    file.on('error', (e: Error) => {
+      this.failure ??= e;
+    });
+    this.encoder.pipe(file);
+    this.done = finished(file).catch((e: unknown) => {
+      this.failure ??= e instanceof Error ? e : new Error(String(e));
+    });
   }
 
   /** Appends one record; resolves when the stream can take more. */

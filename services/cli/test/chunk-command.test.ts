@@ -60,8 +60,11 @@ describe('chunkline chunk', () => {
     }
     const [main, ...pooled] = outputs;
     expect(main?.every((b) => b.length > 0)).toBe(true);
-    for (const other of pooled) {
-      for (const [i, bytes] of other.entries()) expect(bytes.equals(main?.[i] ?? Buffer.alloc(0))).toBe(true);
+    const names = ['chunks.jsonl', 'manifests.jsonl', 'sections.jsonl', 'chunks.avro'];
+    for (const [t, other] of pooled.entries()) {
+      for (const [i, bytes] of other.entries()) {
+        expect(bytes.equals(main?.[i] ?? Buffer.alloc(0)), `${names[i]} with ${t === 0 ? 1 : 3} threads`).toBe(true);
+      }
     }
     // Input order: the manifests follow the sorted file list.
     const ids = (await readJsonl<DocumentManifest>(path.join(dir, 't3-m.jsonl'))).map((r) => r.doc_id);
