@@ -47,11 +47,11 @@ async function runPeer(docs, tok, { maxTokens, reservedTokens }, chunkDoc, extra
  * reservedTokens, overlap 0, `lengthFunction: (t) => tok.count(t)`. Its chunks are strings (no offsets).
  * It prints "Created a chunk of size ..." with console.warn when a chunk goes over; those are counted.
  */
-export async function makeLangchain(tok, { maxTokens, reservedTokens }) {
+export async function makeLangchain(tok, { maxTokens, reservedTokens }, count = (t) => tok.count(t)) {
   const splitter = new RecursiveCharacterTextSplitter({
     chunkSize: maxTokens - reservedTokens,
     chunkOverlap: 0,
-    lengthFunction: (t) => tok.count(t),
+    lengthFunction: count,
   });
   return {
     label: 'langchain RecursiveCharacterTextSplitter',
@@ -65,9 +65,9 @@ export async function makeLangchain(tok, { maxTokens, reservedTokens }) {
  * cuts `encode(text)` every chunkSize ids and decodes them (so those chunks are decoded text, not
  * substrings).
  */
-export function chonkieTokenizer(tok, decode) {
+export function chonkieTokenizer(tok, decode, count = (t) => tok.count(t)) {
   return {
-    countTokens: (t) => tok.count(t),
+    countTokens: count,
     encode: (t) => Array.from(tok.encodeBaseline(t)),
     decode: (ids) => decode(ids),
     decodeBatch: (batch) => batch.map((ids) => decode(ids)),
@@ -75,10 +75,10 @@ export function chonkieTokenizer(tok, decode) {
 }
 
 /** Chonkie's RecursiveChunker (default rules) with chunkSize = maxTokens - reservedTokens. */
-export async function makeChonkie(tok, decode, { maxTokens, reservedTokens }) {
+export async function makeChonkie(tok, decode, { maxTokens, reservedTokens }, count = (t) => tok.count(t)) {
   const chunker = await RecursiveChunker.create({
     chunkSize: maxTokens - reservedTokens,
-    tokenizer: chonkieTokenizer(tok, decode),
+    tokenizer: chonkieTokenizer(tok, decode, count),
   });
   return {
     label: 'chonkie RecursiveChunker',
