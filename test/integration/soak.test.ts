@@ -1,6 +1,7 @@
 /**
  * The short soak in CI (test/reliability/soak.ts): 1000 records through two exactly-once workers
- * with 3 SIGKILLs and one broker freeze; fails when any record is lost or any output duplicated.
+ * with 3 SIGKILLs and one broker restart on its own data; fails when any record is lost or any output
+ * duplicated.
  * `npm run soak` runs this same test with the SOAK_* knobs for bigger runs.
  */
 import { describe, expect, it } from 'vitest';

@@ -4,6 +4,7 @@
 #   bash test/kafka/kafka.sh start    # fetch jars once, format fresh storage, start, wait until ready
 #   bash test/kafka/kafka.sh status   # exit 0 if running (prints KAFKA_BROKERS=...), 3 if not
 #   bash test/kafka/kafka.sh stop     # SIGTERM (SIGKILL after 30 s), then delete the data dir
+#   bash test/kafka/kafka.sh restart  # SIGTERM, then start again on the same data (an outage that keeps it)
 #   bash test/kafka/kafka.sh libs     # only fetch the jars (e.g. to warm a CI cache)
 #   bash test/kafka/kafka.sh tool CLASS ARGS...   # run a Kafka CLI class on the same classpath, e.g.
 #        tool org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:9092 --list
@@ -152,6 +153,14 @@ cmd_start() {
     die "formatting $DATA failed"
   fi
 
+  launch_and_wait "$t0"
+}
+
+# Starts the JVM on the formatted storage in $DATA and waits until it serves (or fails the script).
+launch_and_wait() {
+  local t0="$1"
+  local cp="$LIBS/*"
+  local log4j="-Dlog4j2.configurationFile=$SCRIPT_DIR/log4j2.properties"
   # setsid: the broker outlives this script and is not hit by a Ctrl-C meant for the caller.
   # The inner shell writes its own pid and then becomes the JVM (exec), so the pid file is the JVM's.
   setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' kafka-start "$PIDFILE" \
@@ -178,6 +187,28 @@ cmd_start() {
   tail -n 50 "$LOG" >&2
   cmd_stop >/dev/null 2>&1 || true
   exit 1
+}
+
+# Stops the JVM gracefully and starts it again on the same storage: topics, committed offsets and
+# transaction state survive (the outage of a broker restart, as opposed to stop + start).
+cmd_restart() {
+  local pid
+  pid="$(running_pid)" || die "not running on port $PORT; nothing to restart"
+  local t0=$SECONDS
+  kill -TERM "$pid" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 240; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.25
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "kafka.sh: pid $pid still alive after 60 s, sending SIGKILL" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 1
+  fi
+  rm -f "$PIDFILE"
+  echo "kafka.sh: stopped pid $pid after $((SECONDS - t0)) s; starting again on the same data" >&2
+  launch_and_wait "$t0"
 }
 
 cmd_stop() {
@@ -223,6 +254,7 @@ cmd_status() {
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
+  restart) cmd_restart ;;
   status) cmd_status ;;
   libs) ensure_libs; echo "$LIBS" ;;
   tool)
@@ -233,7 +265,7 @@ case "${1:-}" in
       -Dlog4j2.configurationFile="$SCRIPT_DIR/log4j2.properties" -cp "$LIBS/*" "$@"
     ;;
   *)
-    echo "usage: bash test/kafka/kafka.sh start|stop|status|libs|tool CLASS ARGS..." >&2
+    echo "usage: bash test/kafka/kafka.sh start|stop|restart|status|libs|tool CLASS ARGS..." >&2
     exit 2
     ;;
 esac

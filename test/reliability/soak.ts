@@ -1,18 +1,21 @@
 /**
  * The soak run (issue 5): N input records (real text from test/fixtures/corpus plus edge cases, with
  * updates, tombstones and a few bad records) through two exactly-once workers in one group, while
- * workers are SIGKILLed and restarted at random moments and the broker is frozen once (SIGSTOP, ~10 s,
- * SIGCONT: an outage without losing its data, which `kafka.sh stop` would wipe). Then an independent
+ * workers are SIGKILLed and restarted at random moments and the broker is restarted once on its own
+ * data (`kafka.sh restart`; SOAK_OUTAGE_MODE=freeze: SIGSTOP for SOAK_OUTAGE_SECONDS, then SIGCONT). Then an independent
  * read_committed consumer accounts for every input record: its chunks plus its manifest (chunk ids as
  * an in-process chunker gives them), a deleted manifest for a tombstone, or one dead letter.
  *
  * Runs inside vitest (it uses the integration harness): test/integration/soak.test.ts in CI, and
  * `npm run soak` with the knobs below for bigger runs.
- *   SOAK_DOCS (1000)  SOAK_KILLS (3)  SOAK_OUTAGE (1; 0 = none)  SOAK_OUTAGE_SECONDS (10)
+ *   SOAK_DOCS (1000)  SOAK_KILLS (3)  SOAK_OUTAGE (1; 0 = none)  SOAK_OUTAGE_MODE (restart|freeze)
+ *   SOAK_OUTAGE_SECONDS (10, freeze only)
  *   SOAK_MIN_BYTES (100)  SOAK_MAX_BYTES (200000)  SOAK_SEED (1)  SOAK_MAX_SECONDS (200)
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { createChunker, type Tokenizer } from '@chunkline/chunking';
 import { loadTokenizer } from '@chunkline/tokenizers';
 import {
@@ -34,11 +37,19 @@ export interface SoakOptions {
   docs: number;
   kills: number;
   outage: boolean;
+  /** `restart`: kafka.sh restart (SIGTERM, start again on the same data); `freeze`: SIGSTOP for outageSeconds. */
+  outageMode: 'restart' | 'freeze';
   outageSeconds: number;
   minBytes: number;
   maxBytes: number;
   seed: number;
   maxSeconds: number;
+}
+
+function outageModeOf(v: string | undefined): 'restart' | 'freeze' {
+  if (v === undefined || v === '' || v === 'restart') return 'restart';
+  if (v === 'freeze') return 'freeze';
+  throw new Error(`SOAK_OUTAGE_MODE must be restart or freeze, got ${v}`);
 }
 
 export function soakOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SoakOptions {
@@ -53,6 +64,7 @@ export function soakOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SoakOp
     docs: n('SOAK_DOCS', 1000),
     kills: n('SOAK_KILLS', 3),
     outage: n('SOAK_OUTAGE', 1) !== 0,
+    outageMode: outageModeOf(env.SOAK_OUTAGE_MODE),
     outageSeconds: n('SOAK_OUTAGE_SECONDS', 10),
     minBytes: n('SOAK_MIN_BYTES', 100),
     maxBytes: n('SOAK_MAX_BYTES', 200_000),
@@ -193,11 +205,17 @@ function plan(o: SoakOptions): Planned[] {
   return out;
 }
 
+/** The port of the local kafka.sh broker serving `brokers()`, if that is what runs it. */
+function localBrokerPort(): string | undefined {
+  const m = /^127\.0\.0\.1:(\d+)$/.exec(brokers());
+  return m?.[1];
+}
+
 /** The pid of the local kafka.sh broker serving `brokers()`, if that is what runs it. */
 function localBrokerPid(): number | undefined {
-  const m = /^127\.0\.0\.1:(\d+)$/.exec(brokers());
-  if (m === null) return undefined;
-  const file = path.join(ROOT, '.cache', 'kafka', `kafka-${m[1]}.pid`);
+  const port = localBrokerPort();
+  if (port === undefined) return undefined;
+  const file = path.join(ROOT, '.cache', 'kafka', `kafka-${port}.pid`);
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());
   try {
@@ -209,6 +227,7 @@ function localBrokerPid(): number | undefined {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const execFileAsync = promisify(execFile);
 
 export async function runSoak(o: SoakOptions, log: (s: string) => void = () => undefined): Promise<SoakReport> {
   const t0 = Date.now();
@@ -248,6 +267,7 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void = () => u
   let outages = 0;
   let outageNote = o.outage ? '' : 'disabled (SOAK_OUTAGE=0)';
   const brokerPid = o.outage ? localBrokerPid() : undefined;
+  let frozen = false;
   if (o.outage && brokerPid === undefined) outageNote = 'skipped: the broker is not a local kafka.sh broker';
 
   const docKeys = new Set(planned.filter((p) => p.kind === 'doc').map((p) => `${p.docId}\0${p.version}`));
@@ -313,12 +333,25 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void = () => u
     for (let k = 0; k <= o.kills; k++) {
       if (k === outageAfter && brokerPid !== undefined) {
         await sleep(500 + rnd() * 2000);
-        process.kill(brokerPid, 'SIGSTOP');
-        log(`soak: broker frozen (SIGSTOP pid ${brokerPid}) for ${o.outageSeconds} s`);
-        await sleep(o.outageSeconds * 1000);
-        process.kill(brokerPid, 'SIGCONT');
+        if (o.outageMode === 'restart') {
+          log(`soak: restarting the broker (pid ${brokerPid}): kafka.sh restart, same data`);
+          const started = Date.now();
+          await execFileAsync('bash', [path.join(ROOT, 'test', 'kafka', 'kafka.sh'), 'restart'], {
+            env: { ...process.env, KAFKA_PORT: localBrokerPort() },
+          });
+          const down = ((Date.now() - started) / 1000).toFixed(1);
+          log(`soak: broker serving again after ${down} s`);
+          outageNote = `kafka.sh restart of the broker (SIGTERM, started again on the same data; ${down} s)`;
+        } else {
+          process.kill(brokerPid, 'SIGSTOP');
+          frozen = true;
+          log(`soak: broker frozen (SIGSTOP pid ${brokerPid}) for ${o.outageSeconds} s`);
+          await sleep(o.outageSeconds * 1000);
+          process.kill(brokerPid, 'SIGCONT');
+          frozen = false;
+          outageNote = `SIGSTOP/SIGCONT of the broker JVM for ${o.outageSeconds} s`;
+        }
         outages++;
-        outageNote = `SIGSTOP/SIGCONT of the broker JVM for ${o.outageSeconds} s`;
         await produceWave();
       }
       if (k === o.kills) break;
@@ -346,7 +379,7 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void = () => u
     // Read on a little longer: a duplicate committed late would show up here.
     await sleep(2000);
   } finally {
-    if (brokerPid !== undefined) process.kill(brokerPid, 'SIGCONT'); // never leave it frozen
+    if (frozen && brokerPid !== undefined) process.kill(brokerPid, 'SIGCONT'); // never leave it frozen
     await producer.disconnect();
     await reader.disconnect();
     for (const w of everyWorker) {
