@@ -189,23 +189,29 @@ launch_and_wait() {
   exit 1
 }
 
+# SIGTERM to the JVM, and SIGKILL if it is still alive after $2 seconds; returns when it is gone.
+terminate() {
+  local pid="$1" grace="$2" i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < grace * 4; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.25
+  done
+  echo "kafka.sh: pid $pid still alive after $grace s, sending SIGKILL" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 40; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.25
+  done
+}
+
 # Stops the JVM gracefully and starts it again on the same storage: topics, committed offsets and
 # transaction state survive (the outage of a broker restart, as opposed to stop + start).
 cmd_restart() {
   local pid
   pid="$(running_pid)" || die "not running on port $PORT; nothing to restart"
   local t0=$SECONDS
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 240; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.25
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "kafka.sh: pid $pid still alive after 60 s, sending SIGKILL" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    sleep 1
-  fi
+  terminate "$pid" 60
   rm -f "$PIDFILE"
   echo "kafka.sh: stopped pid $pid after $((SECONDS - t0)) s; starting again on the same data" >&2
   launch_and_wait "$t0"
@@ -214,20 +220,7 @@ cmd_restart() {
 cmd_stop() {
   local pid
   if pid="$(running_pid)"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 120; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.25
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "kafka.sh: pid $pid still alive after 30 s, sending SIGKILL" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-      for ((i = 0; i < 40; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.25
-      done
-    fi
+    terminate "$pid" 30
     echo "kafka.sh: stopped (pid $pid)" >&2
   else
     echo "kafka.sh: not running on port $PORT" >&2
