@@ -13,6 +13,7 @@
  *   SOAK_MIN_BYTES (100)  SOAK_MAX_BYTES (200000)  SOAK_SEED (1)  SOAK_MAX_SECONDS (200)
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -40,6 +41,8 @@ export interface SoakOptions {
   /** `restart`: kafka.sh restart (SIGTERM, start again on the same data); `freeze`: SIGSTOP for outageSeconds. */
   outageMode: 'restart' | 'freeze';
   outageSeconds: number;
+  /** Delivery of the workers. At-least-once may replay output; replays must be byte-identical. */
+  delivery: 'exactly-once' | 'at-least-once';
   minBytes: number;
   maxBytes: number;
   seed: number;
@@ -50,6 +53,12 @@ function outageModeOf(v: string | undefined): 'restart' | 'freeze' {
   if (v === undefined || v === '' || v === 'restart') return 'restart';
   if (v === 'freeze') return 'freeze';
   throw new Error(`SOAK_OUTAGE_MODE must be restart or freeze, got ${v}`);
+}
+
+function deliveryOf(v: string | undefined): 'exactly-once' | 'at-least-once' {
+  if (v === undefined || v === '' || v === 'exactly-once') return 'exactly-once';
+  if (v === 'at-least-once') return 'at-least-once';
+  throw new Error(`SOAK_DELIVERY must be exactly-once or at-least-once, got ${v}`);
 }
 
 export function soakOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SoakOptions {
@@ -66,6 +75,7 @@ export function soakOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SoakOp
     outage: n('SOAK_OUTAGE', 1) !== 0,
     outageMode: outageModeOf(env.SOAK_OUTAGE_MODE),
     outageSeconds: n('SOAK_OUTAGE_SECONDS', 10),
+    delivery: deliveryOf(env.SOAK_DELIVERY),
     minBytes: n('SOAK_MIN_BYTES', 100),
     maxBytes: n('SOAK_MAX_BYTES', 200_000),
     seed: n('SOAK_SEED', 1),
@@ -84,7 +94,11 @@ export interface SoakReport {
   outages: number;
   outageNote: string;
   lost: number;
+  /** Output seen more than once. Exactly-once: must be 0. At-least-once: replays, allowed if identical. */
   duplicated: number;
+  /** Replayed output whose bytes differ from the first copy (must be 0 in both modes). */
+  replaysDiffering: number;
+  delivery: 'exactly-once' | 'at-least-once';
   extra: number;
   disagreeing: number;
   chunks: number;
@@ -260,7 +274,8 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void = () => u
   const inputBytes = planned.reduce((n, p) => n + (p.message.value?.length ?? 0), 0);
   log(`soak: ${planned.length} records (${(inputBytes / 1e6).toFixed(1)} MB) in ${waves} waves`);
 
-  const workers: WorkerProcess[] = [startWorker(topics, ENV), startWorker(topics, ENV)];
+  const env = { ...ENV, CHUNKLINE_DELIVERY: o.delivery };
+  const workers: WorkerProcess[] = [startWorker(topics, env), startWorker(topics, env)];
   const everyWorker: WorkerProcess[] = [...workers];
   const rnd = prng(o.seed + 1000);
   let kills = 0;
@@ -278,6 +293,20 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void = () => u
 
   // The independent read_committed reader, running all along.
   const chunkSeen = new Map<string, number>(); // chunk_id -> times
+  // The bytes of the first copy of each output record (sha256 of key, value and headers), to tell a
+  // byte-identical replay from one that differs.
+  const firstCopy = new Map<string, string>();
+  let replaysDiffering = 0;
+  const sameAsFirst = (id: string, message: { key: Buffer | null; value: Buffer | null }): void => {
+    const h = createHash('sha256')
+      .update(message.key ?? Buffer.alloc(0))
+      .update('\0')
+      .update(message.value ?? Buffer.alloc(0))
+      .digest('hex');
+    const prev = firstCopy.get(id);
+    if (prev === undefined) firstCopy.set(id, h);
+    else if (prev !== h) replaysDiffering++;
+  };
   const chunksByVersion = new Map<string, string[]>(); // doc\0version -> chunk ids in arrival order
   const manifests = new Map<string, string[][]>(); // doc\0version -> manifests' chunk id lists
   const deleted = new Map<string, number>();
@@ -297,11 +326,14 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void = () => u
       };
       if (topic === topics.chunks) {
         const c = decodeChunk(r);
-        chunkSeen.set(c.chunk_id, (chunkSeen.get(c.chunk_id) ?? 0) + 1);
+        const times = (chunkSeen.get(c.chunk_id) ?? 0) + 1;
+        chunkSeen.set(c.chunk_id, times);
+        sameAsFirst(`chunk\0${c.chunk_id}`, message);
         const k = `${c.doc_id}\0${c.doc_version}`;
-        chunksByVersion.set(k, [...(chunksByVersion.get(k) ?? []), c.chunk_id]);
+        if (times === 1) chunksByVersion.set(k, [...(chunksByVersion.get(k) ?? []), c.chunk_id]);
       } else if (topic === topics.manifests) {
         const m = decodeManifest(r);
+        sameAsFirst(`manifest\0${m.doc_id}\0${m.doc_version}\0${m.deleted}`, message);
         if (m.deleted) deleted.set(m.doc_id, (deleted.get(m.doc_id) ?? 0) + 1);
         else {
           const k = `${m.doc_id}\0${m.doc_version}`;
@@ -309,6 +341,7 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void = () => u
         }
       } else {
         const id = r.headers['x-soak-id']?.toString() ?? '?';
+        sameAsFirst(`dlq\0${id}`, message);
         dlq.set(id, (dlq.get(id) ?? 0) + 1);
       }
     },
@@ -362,7 +395,7 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void = () => u
       await victim.exited;
       kills++;
       log(`soak: SIGKILL worker ${i} (kill ${kills}) at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      workers[i] = startWorker(topics, ENV);
+      workers[i] = startWorker(topics, env);
       everyWorker.push(workers[i]!);
       await produceWave();
     }
@@ -501,6 +534,8 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void = () => u
     outageNote,
     lost,
     duplicated,
+    replaysDiffering,
+    delivery: o.delivery,
     extra,
     disagreeing,
     chunks: chunkSeen.size,
@@ -513,7 +548,7 @@ export function formatReport(r: SoakReport): string {
   return [
     `soak: records ${r.records} (${r.docIds} doc ids, ${r.updates} updates, ${r.tombstones} tombstones, ${r.bad} bad), ${(r.inputBytes / 1e6).toFixed(1)} MB`,
     `soak: kills ${r.kills} | outages ${r.outages} (${r.outageNote || 'none'}) | chunks ${r.chunks}`,
-    `soak: lost ${r.lost} | duplicated ${r.duplicated} | extra ${r.extra} | manifests disagreeing ${r.disagreeing} | seconds ${r.seconds}`,
+    `soak: ${r.delivery} | lost ${r.lost} | duplicated ${r.duplicated} (replays differing ${r.replaysDiffering}) | extra ${r.extra} | manifests disagreeing ${r.disagreeing} | seconds ${r.seconds}`,
     ...r.problems.map((p) => `soak:   ${p}`),
   ].join('\n');
 }

@@ -39,6 +39,11 @@ export interface ThreadPoolOptions {
   readonly workerData: unknown;
   /** V8 old-generation limit per thread in MB; a thread over it dies and only its task fails. */
   readonly maxOldGenerationSizeMb?: number;
+  /**
+   * Errors of a thread outside any task (e.g. a replacement thread whose module fails to load). The
+   * tasks themselves still fail with their own errors. Default: ignored.
+   */
+  readonly onError?: (error: Error) => void;
 }
 
 /**
@@ -63,6 +68,7 @@ export class ThreadPool<T, R> {
   private closed = false;
 
   constructor(options: ThreadPoolOptions) {
+    const onError = options.onError ?? ((): void => undefined);
     if (!Number.isInteger(options.threads) || options.threads < 1) {
       throw new RuntimeError(`threads must be a positive integer, got ${options.threads}`);
     }
@@ -81,6 +87,12 @@ export class ThreadPool<T, R> {
       inFlight: 0,
       tail: Promise.resolve(),
     }));
+    // Without a listener, an 'error' event (a thread failing outside a task) would crash the process.
+    for (const lane of this.lanes) {
+      lane.pool.on('error', (e: unknown) => {
+        if (!this.closed) onError(e instanceof Error ? e : new Error(String(e)));
+      });
+    }
   }
 
   /** Number of threads. */

@@ -62,6 +62,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       filename: threadModuleUrl(import.meta.url, 'processor-thread'),
       threads: config.CHUNKLINE_WORKER_THREADS,
       workerData: spec,
+      onError: (err) => logger.error({ err }, 'a chunking thread failed outside a record'),
     });
     try {
       const replies = await pool.ready({ kind: 'probe' });
