@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 import { benchTable, fmt, table } from './lib/report.mjs';
+import { mulberry32 } from '../support/shared.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const SIZES = [10_000, 100_000, 1_000_000];
@@ -19,18 +20,6 @@ const WARN_RATIO = 30;
 // Small cases repeat until this much time is measured (at most MAX_REPS runs), and report the mean.
 const MIN_TIMED_SECONDS = 0.5;
 const MAX_REPS = 1000;
-
-/** mulberry32: a small fixed-seed PRNG, so the random runs are the same on every machine. */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 

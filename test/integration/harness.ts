@@ -10,6 +10,7 @@ import { Kafka, logLevel, type Admin, type IHeaders } from 'kafkajs';
 import { inject } from 'vitest';
 import type { ChunkRecord, DocumentManifest } from '@chunkline/chunking';
 import { chunkCodec, manifestCodec } from '@chunkline/records';
+import { topicNames, workerTopicEnv, type TopicNames } from '../support/shared.mjs';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const WORKER_MAIN = path.join(ROOT, 'services', 'chunker', 'dist', 'main.js');
@@ -43,23 +44,11 @@ export async function waitFor<T>(
 }
 
 /** The four topics of one test, created with `partitions` partitions each. */
-export interface Topics {
-  input: string;
-  chunks: string;
-  manifests: string;
-  dlq: string;
-  sections: string;
-}
+/** The topics of one test: input, chunks, manifests, dead letters, sections. */
+export type Topics = TopicNames;
 
 export async function createTopics(partitions = 3): Promise<Topics> {
-  const id = unique('t');
-  const topics = {
-    input: `${id}.raw`,
-    chunks: `${id}.chunks`,
-    manifests: `${id}.manifests`,
-    dlq: `${id}.dlq`,
-    sections: `${id}.sections`,
-  };
+  const topics = topicNames(unique('t'));
   const admin: Admin = kafka().admin();
   await admin.connect();
   try {
@@ -174,14 +163,7 @@ export function startWorker(topics: Topics, env: Record<string, string> = {}): W
     env: {
       PATH: process.env.PATH ?? '',
       KAFKA_BROKERS: brokers(),
-      CHUNKLINE_GROUP_ID: `${topics.input}-workers`,
-      CHUNKLINE_INPUT_TOPIC: topics.input,
-      CHUNKLINE_CHUNK_TOPIC: topics.chunks,
-      CHUNKLINE_MANIFEST_TOPIC: topics.manifests,
-      CHUNKLINE_DLQ_TOPIC: topics.dlq,
-      CHUNKLINE_SECTION_TOPIC: topics.sections,
-      CHUNKLINE_HTTP_PORT: '0',
-      CHUNKLINE_HTTP_HOST: '127.0.0.1',
+      ...workerTopicEnv(topics),
       CHUNKLINE_MAX_TOKENS: '128',
       CHUNKLINE_LOG_LEVEL: 'info',
       ...env,

@@ -11,6 +11,7 @@
  */
 import { chunkCodec, rawDocumentCodec } from '@chunkline/records';
 import type { IHeaders } from 'kafkajs';
+import { mulberry32 } from '../support/shared.mjs';
 
 export type Phase = 'base' | 'limits' | 'bpe';
 
@@ -49,17 +50,8 @@ export const ODD_HEADERS: IHeaders = {
   'x-ünïcode-key': Buffer.from('värde ✓', 'utf8'),
 };
 
-/** A small deterministic PRNG (mulberry32), so the "random" bytes are the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The deterministic PRNG of the test data (mulberry32), so the "random" bytes are the same on every run. */
+export const prng = mulberry32;
 
 function rawAvro(docId: string, text: string): Buffer {
   return rawDocumentCodec.encodeSingleObject({

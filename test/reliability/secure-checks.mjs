@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { topicNames, workerTopicEnv } from '../support/shared.mjs';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -80,14 +81,7 @@ function client(broker) {
 
 /** Creates fresh topics (one partition each) and produces `documents` JSON documents, over SASL_SSL. */
 export async function setUpTopics(broker, documents) {
-  const id = `sec-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
-  const topics = {
-    input: `${id}.raw`,
-    chunks: `${id}.chunks`,
-    manifests: `${id}.manifests`,
-    dlq: `${id}.dlq`,
-    sections: `${id}.sections`,
-  };
+  const topics = topicNames(`sec-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`);
   const admin = client(broker).admin();
   await admin.connect();
   try {
@@ -152,14 +146,7 @@ function startWorker(broker, topics, { password, caFile, env = {} }) {
       KAFKA_SASL_PASSWORD: password,
       KAFKA_TLS: 'true',
       ...(caFile === undefined ? {} : { KAFKA_TLS_CA_FILE: caFile }),
-      CHUNKLINE_GROUP_ID: `${topics.input}-workers`,
-      CHUNKLINE_INPUT_TOPIC: topics.input,
-      CHUNKLINE_CHUNK_TOPIC: topics.chunks,
-      CHUNKLINE_MANIFEST_TOPIC: topics.manifests,
-      CHUNKLINE_DLQ_TOPIC: topics.dlq,
-      CHUNKLINE_SECTION_TOPIC: topics.sections,
-      CHUNKLINE_HTTP_PORT: '0',
-      CHUNKLINE_HTTP_HOST: '127.0.0.1',
+      ...workerTopicEnv(topics),
       CHUNKLINE_MAX_TOKENS: '128',
       ...env,
     },
