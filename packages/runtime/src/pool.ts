@@ -37,8 +37,6 @@ export interface ThreadPoolOptions {
   readonly threads: number;
   /** Given to every thread (`workerData` from 'piscina'); structured-cloned. */
   readonly workerData: unknown;
-  /** V8 old-generation limit per thread in MB; a thread over it dies and only its task fails. */
-  readonly maxOldGenerationSizeMb?: number;
   /**
    * Errors of a thread outside any task (e.g. a replacement thread whose module fails to load). The
    * tasks themselves still fail with their own errors. Default: ignored.
@@ -80,9 +78,6 @@ export class ThreadPool<T, R> {
         idleTimeout: Number.POSITIVE_INFINITY,
         concurrentTasksPerWorker: 1,
         workerData: options.workerData,
-        ...(options.maxOldGenerationSizeMb === undefined
-          ? {}
-          : { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } }),
       }),
       inFlight: 0,
       tail: Promise.resolve(),
@@ -93,11 +88,6 @@ export class ThreadPool<T, R> {
         if (!this.closed) onError(e instanceof Error ? e : new Error(String(e)));
       });
     }
-  }
-
-  /** Number of threads. */
-  get size(): number {
-    return this.lanes.length;
   }
 
   /** Runs `probe` once on every thread (each thread has then loaded its module); rejects if one cannot start. */
@@ -231,10 +221,11 @@ export class PooledRecordHandler implements RecordHandler {
 // view into the fetch response (megabytes), avsc output a view into an 8 KiB slab. So every buffer
 // crosses as an exact copy (inputs: transferred, not cloned again) and is a Buffer again on arrival.
 
-function exactCopy(b: Uint8Array, transfer: ArrayBuffer[]): Uint8Array {
+/** A copy of exactly `b`'s bytes in an ArrayBuffer of its own (listed in `transfer` when given). */
+function exactCopy(b: Uint8Array, transfer?: ArrayBuffer[]): Uint8Array {
   const copy = new Uint8Array(b.byteLength);
   copy.set(b);
-  transfer.push(copy.buffer);
+  transfer?.push(copy.buffer);
   return copy;
 }
 
@@ -282,7 +273,7 @@ function reviveInput(msg: InputMessage): InputMessage {
 }
 
 function compactOutput(m: OutputMessage): OutputMessage {
-  const copy = (b: Uint8Array): Uint8Array => exactCopy(b, []);
+  const copy = (b: Uint8Array): Uint8Array => exactCopy(b);
   const headers = mapHeaders(m.headers, copy);
   return {
     topic: m.topic,
