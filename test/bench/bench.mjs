@@ -344,6 +344,22 @@ function memorySnapshot() {
   };
 }
 
+/**
+ * Warm-up documents for the thread benchmark that are not among the timed ones: about BENCH_WARMUP_MB
+ * (at least 1 MB) of the files that come after the benchmark's in the corpus, cut like the timed ones.
+ * Falls back to a part of the timed documents when the corpus has nothing more (it is then said).
+ */
+function threadWarmDocs(corpusDir, docs, cfg, cutDocs) {
+  const mb = Math.max(1, cfg.warmupMb);
+  const taken = new Set(docs.map((d) => d.docId));
+  const more = loadDocs(corpusDir, listCorpusFiles(corpusDir), (cfg.mb + mb) * 1e6, cfg.order).filter(
+    (d) => !taken.has(d.docId),
+  );
+  if (more.length > 0) return cutDocs(more, mb * 1e6);
+  console.log('  note: no corpus files beyond the timed ones; the thread warm-up reuses some of them');
+  return cutDocs(subsetDocs(docs, mb * 1e6), mb * 1e6);
+}
+
 /** The throughput targets of issue 9, checked against this run's figures. */
 function throughputTargets({ rows, fast, threads, e2e }) {
   const out = [];
@@ -379,11 +395,19 @@ function throughputTargets({ rows, fast, threads, e2e }) {
   for (const r of threads ?? []) {
     const two = r.rows.find((x) => x.threads === 2);
     if (two === undefined) continue;
+    const one = r.rows[0];
     out.push({
-      what: `${r.tokenizer}: semantic chunking, 2 threads / 1 thread`,
-      value: `${fmt(two.speedup)}x (${fmt(two.mbPerSecond)} vs ${fmt(r.rows[0].mbPerSecond)} MB/s)`,
+      what: `${r.tokenizer}: semantic chunking, 2 threads / 1 thread (steady state)`,
+      value: `${fmt(two.steadySpeedup)}x (${fmt(two.steady.mbPerSecond)} vs ${fmt(one.steady.mbPerSecond)} MB/s)`,
       target: '>= 1.8x',
-      ok: two.speedup >= 1.8,
+      ok: two.steadySpeedup >= 1.8,
+    });
+    out.push({
+      what: `${r.tokenizer}: semantic chunking, 2 threads / 1 thread (cold: first pass of fresh threads)`,
+      value: `${fmt(two.coldSpeedup)}x (${fmt(two.cold.mbPerSecond)} vs ${fmt(one.cold.mbPerSecond)} MB/s)`,
+      target: 'for information',
+      ok: true,
+      info: true,
     });
   }
   for (const m of e2e?.modes ?? []) {
@@ -547,8 +571,8 @@ async function main() {
     const { benchThreads, printThreads } = await import('./threads.mjs');
     const { cutDocs } = await import('./e2e.mjs');
     threads = [];
-    const warmDocs = subsetDocs(docs, cfg.warmupMb * 1e6);
     const pieces = cutDocs(docs, totalBytes);
+    const warmDocs = threadWarmDocs(corpusDir, docs, cfg, cutDocs);
     for (const t of tokenizers) {
       try {
         const r = await benchThreads({
@@ -558,7 +582,6 @@ async function main() {
           maxTokens: cfg.maxTokens,
           strategy: 'semantic',
           threadCounts: cfg.threads,
-          passes: 3,
           log,
         });
         threads.push(r);
@@ -577,7 +600,7 @@ async function main() {
       gc();
     }
     console.log(
-      `semantic chunking on ${cfg.threads.join(' vs ')} worker threads, the same ${fmt(totalBytes / 1e6)} MB cut into ${pieces.length} documents of 1-16 KB (see test/bench/threads.mjs; ${os.availableParallelism()} CPUs):`,
+      `semantic chunking on ${cfg.threads.join(' vs ')} worker threads, the same ${fmt(totalBytes / 1e6)} MB cut into ${pieces.length} documents of 1-16 KB, word caches warmed on ${fmt(warmDocs.reduce((a, d) => a + d.bytes, 0) / 1e6)} MB of other documents (see test/bench/threads.mjs; ${os.availableParallelism()} CPUs):`,
     );
     printThreads(threads);
   }

@@ -54,3 +54,4 @@ export {
   type RecordTask,
   type RecordReply,
 } from './pool.js';
+export { inOrder } from './in-order.js';

@@ -1,12 +1,15 @@
 /**
  * Worker-thread pools (piscina underneath) for the CPU-bound part of chunking.
  *
- * {@link ThreadPool} runs tasks on N threads, one piscina pool of one thread per lane, each lane taking
- * its tasks one at a time in submission order, so that tasks with the same key (a Kafka partition) go
- * to the same thread while any of them is in flight, and run there in order. A key with nothing in flight is free to move to the least
- * loaded lane, so partitions spread over the threads and an idle thread picks up the next busy one.
+ * {@link ThreadPool} runs tasks on N threads, one piscina pool of one thread per lane. A lane sends its
+ * tasks to its thread in submission order, at most two at a time (the next one waits at the thread, so
+ * the thread does not idle while a reply crosses to the main thread and the next task comes back), and
+ * the thread runs them in that order. Tasks with the same key (a Kafka partition) go to the same thread
+ * while any of them is in flight, and so run in order. A key with nothing in flight is free to move to
+ * the least loaded lane, so partitions spread over the threads and an idle thread picks up the next one.
  * A thread whose module fails to initialize fails {@link ThreadPool.ready}; a thread that dies (out of
- * memory, a crash in native code) fails only the task it was running and piscina starts a new one.
+ * memory, a crash in native code) fails the task it was running and the one waiting there, and piscina
+ * starts a new thread.
  *
  * {@link PooledRecordHandler} is the streaming worker's {@link RecordHandler} on such a pool, and
  * {@link serveRecords} the thread side of it: records go to threads, outputs come back, and errors
@@ -16,6 +19,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { classify, PoisonRecordError, RuntimeError, type FailureClass } from './errors.js';
+import { inOrder } from './in-order.js';
 import {
   deadLetterRecord,
   type Headers,
@@ -53,11 +57,28 @@ export function threadModuleUrl(callerUrl: string, name: string): string {
   return new URL(fromSource ? `../dist/${name}.js` : `./${name}.js`, callerUrl).href;
 }
 
+/**
+ * Tasks a lane has at its thread at once: the running one and the next. Piscina sends a task to the
+ * thread at once when the thread has room for it (so in call order), and queues it otherwise, in a queue
+ * that is not FIFO; a lane therefore never gives piscina more than the thread takes.
+ */
+const TASKS_AT_THREAD = 2;
+
+interface Waiting {
+  readonly task: unknown;
+  readonly transferList: ArrayBuffer[];
+  readonly resolve: (reply: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 interface Lane {
   readonly pool: Piscina;
+  /** Tasks given to this lane and not settled (at the thread or waiting here). */
   inFlight: number;
-  /** Settles when the lane's last task has; the next task starts after it (piscina's queue is not FIFO). */
-  tail: Promise<unknown>;
+  /** Tasks sent to the thread and not settled. */
+  atThread: number;
+  /** Tasks not sent yet, in submission order. */
+  readonly waiting: Waiting[];
 }
 
 export class ThreadPool<T, R> {
@@ -76,11 +97,12 @@ export class ThreadPool<T, R> {
         minThreads: 1,
         maxThreads: 1,
         idleTimeout: Number.POSITIVE_INFINITY,
-        concurrentTasksPerWorker: 1,
+        concurrentTasksPerWorker: TASKS_AT_THREAD,
         workerData: options.workerData,
       }),
       inFlight: 0,
-      tail: Promise.resolve(),
+      atThread: 0,
+      waiting: [],
     }));
     // Without a listener, an 'error' event (a thread failing outside a task) would crash the process.
     for (const lane of this.lanes) {
@@ -92,7 +114,13 @@ export class ThreadPool<T, R> {
 
   /** Runs `probe` once on every thread (each thread has then loaded its module); rejects if one cannot start. */
   async ready(probe: T): Promise<R[]> {
-    return Promise.all(this.lanes.map((lane) => this.runOn(lane, probe, [])));
+    return this.broadcast(probe);
+  }
+
+  /** Runs `task` once on every thread, after the tasks already queued there; one reply per thread. */
+  async broadcast(task: T): Promise<R[]> {
+    if (this.closed) throw new RuntimeError('the thread pool is closed');
+    return Promise.all(this.lanes.map((lane) => this.runOn(lane, task, [])));
   }
 
   /**
@@ -129,12 +157,27 @@ export class ThreadPool<T, R> {
 
   private runOn(lane: Lane, task: T, transferList: ArrayBuffer[]): Promise<R> {
     lane.inFlight++;
-    const options = transferList.length === 0 ? {} : { transferList };
-    const done = lane.tail.then(() => lane.pool.run(task, options) as Promise<R>);
-    lane.tail = done.catch(() => undefined);
+    const done = new Promise<R>((resolve, reject) => {
+      lane.waiting.push({ task, transferList, resolve: resolve as (reply: unknown) => void, reject });
+      this.send(lane);
+    });
     return done.finally(() => {
       lane.inFlight--;
     });
+  }
+
+  /** Sends waiting tasks to the lane's thread while it has room, in order. */
+  private send(lane: Lane): void {
+    while (lane.atThread < TASKS_AT_THREAD) {
+      const next = lane.waiting.shift();
+      if (next === undefined) return;
+      lane.atThread++;
+      const options = next.transferList.length === 0 ? {} : { transferList: next.transferList };
+      void (lane.pool.run(next.task, options) as Promise<unknown>).then(next.resolve, next.reject).finally(() => {
+        lane.atThread--;
+        this.send(lane);
+      });
+    }
   }
 }
 
@@ -156,7 +199,7 @@ export function serveRecords(
   handler: RecordHandler,
   info: Readonly<Record<string, string>>,
 ): (task: RecordTask) => Promise<RecordReply> {
-  return async (task) => {
+  return inOrder(async (task: RecordTask): Promise<RecordReply> => {
     if (task.kind === 'probe') return { kind: 'probe', info };
     try {
       const outs = await handler.processAll(task.msgs.map(reviveInput));
@@ -166,7 +209,7 @@ export function serveRecords(
       const e = err instanceof Error ? err : new Error(String(err));
       return { kind: 'error', failure: classify(err), name: e.name, message: e.message };
     }
-  };
+  });
 }
 
 /**

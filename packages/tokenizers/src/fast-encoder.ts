@@ -6,8 +6,9 @@
  * transformers.js's whole-text passes (normalizer, pre-tokenizer regex, ByteLevel's per-byte string
  * joins, the model call per pre-token with its token strings) and into our alignment bookkeeping. Both
  * fast encoders instead cut the text into pieces whose tokenization is *independent of their context*
- * and keep a cache from a piece's string to its ids and relative spans, so that natural text, whose
- * words repeat, costs one scan, one Map lookup per piece and a copy of a few integers:
+ * and keep a cache from a piece to its ids and relative spans ({@link PieceCache}: typed arrays, looked
+ * up by the piece's code units where they lie in the text), so that natural text, whose words repeat,
+ * costs one scan, one hash probe per piece and a copy of a few integers, and allocates nothing per piece:
  *
  * - WordPiece + BertNormalizer + BertPreTokenizer: a piece is a maximal run of characters that are not
  *   separators, a separator being a BMP character that JavaScript's `\s` matches and that the normalizer
@@ -34,13 +35,14 @@
  */
 import type { Encoding } from '@chunkline/chunking';
 import type { AlignedEncoder, LibraryPipeline } from './aligned-encoder.js';
+import { FNV_BASIS, FNV_PRIME, PieceCache, hashUnits } from './piece-cache.js';
 
 /** Which encoder a loaded tokenizer uses. */
 export type EncoderKind = 'fast-wordpiece' | 'fast-bytelevel-bpe' | 'reference';
 
 /** Pieces longer than this (UTF-16 units) are encoded without caching. */
 const MAX_CACHED_PIECE = 128;
-/** The cache is cleared when it reaches this many pieces (bounded memory). */
+/** Pieces per generation of the cache (bounded memory: at most twice as many are kept). */
 const CACHE_LIMIT = 1 << 17;
 
 /** One piece's tokens: ids, spans relative to the piece's start, and which tokens start a pre-token. */
@@ -52,8 +54,8 @@ interface Piece {
 }
 
 /**
- * A cached piece packed in one Int32Array of 4k values (k ids, k starts, k ends, k wordStart flags): one
- * allocation per piece keeps the cache small.
+ * A piece's tokens packed as 4k values (k ids, k starts, k ends, k wordStart flags), the layout of the
+ * {@link PieceCache}.
  */
 type Packed = Int32Array;
 
@@ -97,8 +99,8 @@ class Out {
     this.end = end;
     this.word = word;
   }
-  append(p: Packed, at: number): void {
-    const k = p.length >> 2;
+  /** Appends the k tokens whose 4k packed values start at `p[o]`, shifted by `at`. */
+  append(p: Int32Array, o: number, k: number, at: number): void {
     const n = this.n;
     if (n + k > this.ids.length) this.grow(n + k);
     const ids = this.ids;
@@ -106,10 +108,10 @@ class Out {
     const e = this.end;
     const w = this.word;
     for (let i = 0; i < k; i++) {
-      ids[n + i] = p[i] as number;
-      s[n + i] = (p[k + i] as number) + at;
-      e[n + i] = (p[2 * k + i] as number) + at;
-      w[n + i] = p[3 * k + i] as number;
+      ids[n + i] = p[o + i] as number;
+      s[n + i] = (p[o + k + i] as number) + at;
+      e[n + i] = (p[o + 2 * k + i] as number) + at;
+      w[n + i] = p[o + 3 * k + i] as number;
     }
     this.n = n + k;
   }
@@ -138,7 +140,10 @@ abstract class FastEncoderBase {
   abstract readonly kind: EncoderKind;
   protected readonly ref: AlignedEncoder;
   protected readonly lib: LibraryPipeline;
-  protected readonly cache = new Map<string, Packed>();
+  protected readonly cache = new PieceCache(CACHE_LIMIT);
+  /** Values of the last piece looked up (see {@link FastEncoderBase.tokens}): pool and offset. */
+  protected pool: Int32Array = new Int32Array(0);
+  protected offset = 0;
   private readonly addedContents: string[];
 
   constructor(lib: LibraryPipeline, ref: AlignedEncoder) {
@@ -171,9 +176,45 @@ abstract class FastEncoderBase {
     this.cache.clear();
   }
 
-  protected remember(key: string, p: Packed): void {
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(key, p);
+  /** The piece cache's counters (for benchmarks). */
+  cacheStats(): { hits: number; misses: number; added: number; entries: number } {
+    return this.cache.stats();
+  }
+
+  /**
+   * The tokens of the piece text[from, to) (hash `h`): returns their count k and leaves their 4k
+   * packed values at `this.pool[this.offset, …)`, valid until the next call. Looked up in the cache, or
+   * computed by `compute` and cached; pieces longer than MAX_CACHED_PIECE are computed every time.
+   */
+  protected tokens(text: string, from: number, to: number, h: number): number {
+    const cache = this.cache;
+    if (to - from <= MAX_CACHED_PIECE) {
+      const k = cache.get(text, from, to, h);
+      if (k >= 0) {
+        this.pool = cache.pool;
+        this.offset = cache.offset;
+        return k;
+      }
+    }
+    const k = this.compute(text, from, to);
+    if (to - from > MAX_CACHED_PIECE) return k;
+    cache.add(text, from, to, h, this.pool, this.offset, k);
+    this.pool = cache.pool;
+    this.offset = cache.offset;
+    return k;
+  }
+
+  /**
+   * Tokenizes text[from, to) without the cache: returns the token count k and leaves the 4k packed
+   * values at `this.pool[this.offset, …)` (possibly a scratch array that the next call reuses).
+   */
+  protected abstract compute(text: string, from: number, to: number): number;
+
+  /** Makes `p` (a packed piece) the current values and returns its token count. */
+  protected use(p: Int32Array): number {
+    this.pool = p;
+    this.offset = 0;
+    return p.length >> 2;
   }
 
   protected abstract scan(text: string, out: Out): void;
@@ -241,28 +282,39 @@ export class FastWordPieceEncoder extends FastEncoderBase {
     if (node > 1 && (this.idAt[node] as number) < 0) this.idAt[node] = id;
   }
 
+  /** Scratch for a piece's packed tokens: at most one token per UTF-16 unit of a cached piece. */
+  private readonly scratch = new Int32Array(4 * MAX_CACHED_PIECE);
+  private readonly tmpIds = new Int32Array(MAX_CACHED_PIECE);
+  private readonly tmpStart = new Int32Array(MAX_CACHED_PIECE);
+  private readonly tmpEnd = new Int32Array(MAX_CACHED_PIECE);
+  private readonly tmpWord = new Uint8Array(MAX_CACHED_PIECE);
+
   /**
-   * A piece of printable ASCII (no separators inside): lowercasing is the whole normalization, the
-   * pre-tokens are the punctuation characters and the runs between them, and each pre-token goes through
-   * greedy longest-match-first WordPiece. Returns null when some piece is not plain printable ASCII.
+   * A piece text[from, to) of printable ASCII (no separators inside, at most MAX_CACHED_PIECE units):
+   * lowercasing is the whole normalization, the pre-tokens are the punctuation characters and the runs
+   * between them, and each pre-token goes through greedy longest-match-first WordPiece. Packs the tokens
+   * into `scratch` and returns their count, or -1 when the piece is not plain printable ASCII.
    */
-  private asciiPiece(key: string): Piece | null {
-    const n = key.length;
-    for (let i = 0; i < n; i++) {
-      const c = key.charCodeAt(i);
-      if (c < 0x21 || c > 0x7e) return null;
+  private asciiPiece(text: string, from: number, to: number): number {
+    for (let i = from; i < to; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x21 || c > 0x7e) return -1;
     }
-    const norm = this.lowercase ? key.toLowerCase() : key;
-    const ids: number[] = [];
-    const start: number[] = [];
-    const end: number[] = [];
-    const word: number[] = [];
-    let i = 0;
-    while (i < n) {
+    const lower = this.lowercase;
+    const punct = this.punct;
+    const child = this.child;
+    const idAt = this.idAt;
+    const ids = this.tmpIds;
+    const start = this.tmpStart;
+    const end = this.tmpEnd;
+    const word = this.tmpWord;
+    let k = 0;
+    let i = from;
+    while (i < to) {
       let j = i + 1;
-      if (this.punct[key.charCodeAt(i)] !== 1) while (j < n && this.punct[key.charCodeAt(j)] !== 1) j++;
-      // WordPiece on norm[i, j).
-      const first = ids.length;
+      if (punct[text.charCodeAt(i)] !== 1) while (j < to && punct[text.charCodeAt(j)] !== 1) j++;
+      // WordPiece on the pre-token [i, j).
+      const first = k;
       let ok = j - i <= this.maxChars;
       let a = i;
       while (ok && a < j) {
@@ -271,10 +323,12 @@ export class FastWordPieceEncoder extends FastEncoderBase {
         let b = -1;
         let id = -1;
         for (let x = a; x < j; x++) {
-          const next = this.child.get(node * 128 + norm.charCodeAt(x));
+          let c = text.charCodeAt(x);
+          if (lower && c >= 0x41 && c <= 0x5a) c += 0x20;
+          const next = child.get(node * 128 + c);
           if (next === undefined) break;
           node = next;
-          const here = this.idAt[node] as number;
+          const here = idAt[node] as number;
           if (here >= 0) {
             b = x + 1;
             id = here;
@@ -284,30 +338,43 @@ export class FastWordPieceEncoder extends FastEncoderBase {
           ok = false;
           break;
         }
-        ids.push(id);
-        start.push(a);
-        end.push(b);
-        word.push(a === i ? 1 : 0);
+        ids[k] = id;
+        start[k] = a - from;
+        end[k] = b - from;
+        word[k] = a === i ? 1 : 0;
+        k++;
         a = b;
       }
       if (!ok) {
-        ids.length = first;
-        start.length = first;
-        end.length = first;
-        word.length = first;
-        ids.push(this.unkId);
-        start.push(i);
-        end.push(j);
-        word.push(1);
+        k = first;
+        ids[k] = this.unkId;
+        start[k] = i - from;
+        end[k] = j - from;
+        word[k] = 1;
+        k++;
       }
       i = j;
     }
-    return {
-      ids: Int32Array.from(ids),
-      start: Int32Array.from(start),
-      end: Int32Array.from(end),
-      word: Uint8Array.from(word),
-    };
+    const out = this.scratch;
+    for (let t = 0; t < k; t++) {
+      out[t] = ids[t] as number;
+      out[k + t] = start[t] as number;
+      out[2 * k + t] = end[t] as number;
+      out[3 * k + t] = word[t] as number;
+    }
+    return k;
+  }
+
+  protected compute(text: string, from: number, to: number): number {
+    if (to - from <= MAX_CACHED_PIECE) {
+      const k = this.asciiPiece(text, from, to);
+      if (k >= 0) {
+        this.pool = this.scratch;
+        this.offset = 0;
+        return k;
+      }
+    }
+    return this.use(pack(pieceOf(this.ref.encode(text.slice(from, to)))));
   }
 
   private isSep(c: number): boolean {
@@ -326,25 +393,22 @@ export class FastWordPieceEncoder extends FastEncoderBase {
     return v === 1;
   }
 
-  private piece(text: string, i: number, j: number): Packed {
-    if (j - i > MAX_CACHED_PIECE) return pack(pieceOf(this.ref.encode(text.slice(i, j))));
-    const key = text.slice(i, j);
-    let p = this.cache.get(key);
-    if (p === undefined) {
-      p = pack(this.asciiPiece(key) ?? pieceOf(this.ref.encode(key)));
-      this.remember(key, p);
-    }
-    return p;
-  }
-
   protected scan(text: string, out: Out): void {
     const n = text.length;
     let i = 0;
     while (i < n) {
       while (i < n && this.isSep(text.charCodeAt(i))) i++;
       let j = i;
-      while (j < n && !this.isSep(text.charCodeAt(j))) j++;
-      if (j > i) out.append(this.piece(text, i, j), i);
+      let h = FNV_BASIS;
+      for (; j < n; j++) {
+        const c = text.charCodeAt(j);
+        if (this.isSep(c)) break;
+        h = Math.imul(h ^ c, FNV_PRIME);
+      }
+      if (j > i) {
+        const k = this.tokens(text, i, j, h);
+        out.append(this.pool, this.offset, k, i);
+      }
       i = j;
     }
   }
@@ -356,8 +420,13 @@ export class FastWordPieceEncoder extends FastEncoderBase {
     while (i < n) {
       while (i < n && this.isSep(text.charCodeAt(i))) i++;
       let j = i;
-      while (j < n && !this.isSep(text.charCodeAt(j))) j++;
-      if (j > i) total += this.piece(text, i, j).length >> 2;
+      let h = FNV_BASIS;
+      for (; j < n; j++) {
+        const c = text.charCodeAt(j);
+        if (this.isSep(c)) break;
+        h = Math.imul(h ^ c, FNV_PRIME);
+      }
+      if (j > i) total += this.tokens(text, i, j, h);
       i = j;
     }
     return total;
@@ -379,18 +448,26 @@ const BYTE_CHARS = byteAlphabet();
 export class FastByteLevelBpeEncoder extends FastEncoderBase {
   readonly kind = 'fast-bytelevel-bpe' as const;
   private readonly re: RegExp;
+  /** The same regex, sticky: matches only where the previous pre-token ended, without a match array. */
+  private readonly sticky: RegExp;
   /** true: the gaps between matches are pre-tokens too (Split Isolated); false: dropped (`match`). */
   private readonly keepGaps: boolean;
   private readonly nfc: boolean;
   private readonly utf8 = new TextEncoder();
-  /** Merge rank by pair of ids (`left * PAIR + right`); null: merges not usable by id, use the library. */
-  private readonly ranks: Map<number, number> | null;
+  /** Merge rank by pair of ids; null: merges not usable by id, use the library. */
+  private readonly ranks: PairRanks | null;
   /** Id produced by the merge of each rank. */
   private readonly mergedId: Int32Array;
   /** Id of each byte's character; -1 when missing from the vocabulary. */
   private readonly byteId = new Int32Array(256);
-  private symbols = new Int32Array(256);
-  private symBytes = new Int32Array(256);
+  /** Scratch of a short pre-token: its UTF-8 bytes, their code points' spans, the BPE symbols. */
+  private readonly bytes = new Uint8Array(3 * MAX_CACHED_PIECE);
+  private readonly byteStart = new Int32Array(3 * MAX_CACHED_PIECE);
+  private readonly byteEnd = new Int32Array(3 * MAX_CACHED_PIECE);
+  private readonly symbols = new Int32Array(3 * MAX_CACHED_PIECE);
+  private readonly symBytes = new Int32Array(3 * MAX_CACHED_PIECE);
+  /** Scratch of a short pre-token's packed tokens. */
+  private readonly scratch = new Int32Array(4 * 3 * MAX_CACHED_PIECE);
 
   constructor(
     lib: LibraryPipeline,
@@ -402,6 +479,7 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
   ) {
     super(lib, ref);
     this.re = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
+    this.sticky = new RegExp(re.source, `${re.flags.replace('g', '')}y`);
     this.keepGaps = keepGaps;
     this.nfc = nfc;
     const vocab = lib.model.tokens_to_ids;
@@ -412,23 +490,21 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
   }
 
   /**
-   * BPE over ids: repeatedly merges the adjacent pair of lowest rank, the leftmost one on a tie (what
-   * the library's priority queue with its position bias does). Quadratic in the pre-token's bytes, so only
-   * used for cached (short) pre-tokens. Returns null when a byte has no vocabulary entry.
+   * BPE over ids of the n bytes in `this.bytes`: repeatedly merges the adjacent pair of lowest rank, the
+   * leftmost one on a tie (what the library's priority queue with its position bias does). Leaves the
+   * resulting ids in `symbols` and their byte lengths in `symBytes` and returns their count, or -1 when
+   * the merges are not usable by id or a byte has no vocabulary entry. Quadratic in the pre-token's
+   * bytes, so only used for cached (short) pre-tokens.
    */
-  private nativeBpe(bytes: Uint8Array): { ids: Int32Array; lens: Int32Array; n: number } | null {
+  private nativeBpe(n: number): number {
     const ranks = this.ranks;
-    if (ranks === null) return null;
-    let n = bytes.length;
-    if (this.symbols.length < n) {
-      this.symbols = new Int32Array(n * 2);
-      this.symBytes = new Int32Array(n * 2);
-    }
+    if (ranks === null) return -1;
+    const bytes = this.bytes;
     const sym = this.symbols;
     const len = this.symBytes;
     for (let i = 0; i < n; i++) {
       const id = this.byteId[bytes[i] as number] as number;
-      if (id < 0) return null;
+      if (id < 0) return -1;
       sym[i] = id;
       len[i] = 1;
     }
@@ -436,8 +512,8 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
       let best = -1;
       let bestRank = Infinity;
       for (let i = 0; i + 1 < n; i++) {
-        const r = ranks.get((sym[i] as number) * PAIR + (sym[i + 1] as number));
-        if (r !== undefined && r < bestRank) {
+        const r = ranks.get(sym[i] as number, sym[i + 1] as number);
+        if (r >= 0 && r < bestRank) {
           bestRank = r;
           best = i;
         }
@@ -449,7 +525,53 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
       len.copyWithin(best + 1, best + 2, n);
       n--;
     }
-    return { ids: sym, lens: len, n };
+    return n;
+  }
+
+  /**
+   * UTF-8 of text[from, to) into `this.bytes` (a lone surrogate as U+FFFD, as TextEncoder does), with
+   * each byte's code point span relative to `from` in `byteStart`/`byteEnd`. Returns the byte count.
+   * At most 3 bytes per UTF-16 unit, so MAX_CACHED_PIECE units fit the scratch arrays.
+   */
+  private utf8Of(text: string, from: number, to: number): number {
+    const bytes = this.bytes;
+    const bs = this.byteStart;
+    const be = this.byteEnd;
+    let b = 0;
+    for (let i = from; i < to;) {
+      let c = text.charCodeAt(i);
+      let units = 1;
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const d = i + 1 < to ? text.charCodeAt(i + 1) : 0;
+        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          units = 2;
+        } else {
+          c = 0xfffd;
+        }
+      }
+      const b0 = b;
+      if (c < 0x80) bytes[b++] = c;
+      else if (c < 0x800) {
+        bytes[b++] = 0xc0 | (c >> 6);
+        bytes[b++] = 0x80 | (c & 0x3f);
+      } else if (c < 0x10000) {
+        bytes[b++] = 0xe0 | (c >> 12);
+        bytes[b++] = 0x80 | ((c >> 6) & 0x3f);
+        bytes[b++] = 0x80 | (c & 0x3f);
+      } else {
+        bytes[b++] = 0xf0 | (c >> 18);
+        bytes[b++] = 0x80 | ((c >> 12) & 0x3f);
+        bytes[b++] = 0x80 | ((c >> 6) & 0x3f);
+        bytes[b++] = 0x80 | (c & 0x3f);
+      }
+      for (let x = b0; x < b; x++) {
+        bs[x] = i - from;
+        be[x] = i - from + units;
+      }
+      i += units;
+    }
+    return b;
   }
 
   protected override fastApplies(text: string): boolean {
@@ -457,8 +579,8 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
     return !this.nfc || text.normalize('NFC') === text;
   }
 
-  /** Ids and spans of one pre-token, from the library's BPE model. */
-  private compute(pt: string): Piece {
+  /** Ids and spans of one pre-token, from the library's BPE model (long pre-tokens, unusual merges). */
+  private computePiece(pt: string): Piece {
     const bytes = this.utf8.encode(pt);
     let s = '';
     for (const b of bytes) s += BYTE_CHARS[b] as string;
@@ -486,22 +608,6 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
       b += nb;
       i += nu;
     }
-    const native = pt.length <= MAX_CACHED_PIECE ? this.nativeBpe(bytes) : null;
-    if (native !== null) {
-      const k = native.n;
-      const ids = native.ids.slice(0, k);
-      const start = new Int32Array(k);
-      const end = new Int32Array(k);
-      const word = new Uint8Array(k);
-      let at = 0;
-      for (let t = 0; t < k; t++) {
-        start[t] = bs[at] as number;
-        at += native.lens[t] as number;
-        end[t] = be[at - 1] as number;
-      }
-      if (k > 0) word[0] = 1;
-      return { ids, start, end, word };
-    }
     const tokens = this.lib.model([s]);
     const k = tokens.length;
     const ids = new Int32Array(k);
@@ -525,60 +631,133 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
     return { ids, start, end, word };
   }
 
-  private piece(pt: string): Packed {
-    if (pt.length > MAX_CACHED_PIECE) return pack(this.compute(pt));
-    let p = this.cache.get(pt);
-    if (p === undefined) {
-      p = pack(this.compute(pt));
-      this.remember(pt, p);
+  protected compute(text: string, from: number, to: number): number {
+    if (to - from <= MAX_CACHED_PIECE) {
+      const k = this.nativeBpe(this.utf8Of(text, from, to));
+      if (k >= 0) {
+        const out = this.scratch;
+        const len = this.symBytes;
+        const bs = this.byteStart;
+        const be = this.byteEnd;
+        const sym = this.symbols;
+        let at = 0;
+        for (let t = 0; t < k; t++) {
+          out[t] = sym[t] as number;
+          out[k + t] = bs[at] as number;
+          at += len[t] as number;
+          out[2 * k + t] = be[at - 1] as number;
+          out[3 * k + t] = t === 0 ? 1 : 0;
+        }
+        this.pool = out;
+        this.offset = 0;
+        return k;
+      }
     }
-    return p;
+    return this.use(pack(this.computePiece(text.slice(from, to))));
   }
 
-  /** Calls `visit(preToken, start)` for every pre-token, in order. */
-  private each(text: string, visit: (pt: string, at: number) => void): void {
+  /**
+   * Calls `visit(from, to)` for every pre-token text[from, to), in order: the matches of the split regex
+   * and, with `keepGaps`, the text between them, exactly as a global `exec` loop finds them. Where a match
+   * starts right where the previous one ended (nearly always), the sticky regex's `test` finds it without
+   * allocating a match array; otherwise (a gap, an empty match, the end) the global `exec` decides.
+   */
+  private each(text: string, visit: (from: number, to: number) => void): void {
     const re = this.re;
-    re.lastIndex = 0;
+    const sticky = this.sticky;
+    const n = text.length;
     let prev = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(text)) !== null) {
-      const s = m[0];
+    let from = 0;
+    while (from <= n) {
+      if (from === prev && from < n) {
+        sticky.lastIndex = from;
+        if (sticky.test(text) && sticky.lastIndex > from) {
+          visit(from, sticky.lastIndex);
+          prev = from = sticky.lastIndex;
+          continue;
+        }
+      }
+      re.lastIndex = from;
+      const m = re.exec(text);
+      if (m === null) break;
+      const len = m[0].length;
       const at = m.index;
-      if (this.keepGaps && prev < at) visit(text.slice(prev, at), prev);
-      if (s.length > 0) visit(s, at);
-      else
-        re.lastIndex = at + (text.codePointAt(at) !== undefined && (text.codePointAt(at) as number) > 0xffff ? 2 : 1);
-      prev = at + s.length;
+      if (this.keepGaps && prev < at) visit(prev, at);
+      if (len > 0) {
+        visit(at, at + len);
+        from = at + len;
+      } else {
+        from = at + ((text.codePointAt(at) ?? 0) > 0xffff ? 2 : 1);
+      }
+      prev = at + len;
     }
-    if (this.keepGaps && prev < text.length) visit(text.slice(prev), prev);
+    if (this.keepGaps && prev < n) visit(prev, n);
   }
 
   protected scan(text: string, out: Out): void {
-    this.each(text, (pt, at) => out.append(this.piece(pt), at));
+    this.each(text, (from, to) => {
+      const k = this.tokens(text, from, to, hashUnits(text, from, to));
+      out.append(this.pool, this.offset, k, from);
+    });
   }
 
   protected countScan(text: string): number {
     let total = 0;
-    this.each(text, (pt) => {
-      total += this.piece(pt).length >> 2;
+    this.each(text, (from, to) => {
+      total += this.tokens(text, from, to, hashUnits(text, from, to));
     });
     return total;
   }
 }
 
-/** Pair key multiplier: ids below 2^21; keys stay exact doubles. */
-const PAIR = 2 ** 21;
-
 /**
- * The merge table by ids. Null when some merge cannot be expressed over vocabulary ids (a part or the
- * result missing from the vocabulary, or ids too large), in which case the library's model is used.
- * A pair listed twice keeps its last rank, as the library's Map does.
+ * Merge ranks by pair of ids, in an open-addressing table of typed arrays: a lookup neither allocates
+ * (a Map keyed by `left * 2^21 + right` boxed every key above 2^31) nor hashes a string.
  */
-function buildRanks(
-  vocab: Map<string, number>,
-  merges: unknown[],
-): { ranks: Map<number, number>; mergedId: Int32Array } | null {
-  const ranks = new Map<number, number>();
+class PairRanks {
+  private readonly left: Int32Array;
+  private readonly right: Int32Array;
+  /** Rank per slot, -1 when the slot is empty. */
+  private readonly rank: Int32Array;
+  private readonly mask: number;
+
+  constructor(pairs: number) {
+    let cap = 16;
+    while (cap < pairs * 2) cap *= 2;
+    this.left = new Int32Array(cap);
+    this.right = new Int32Array(cap);
+    this.rank = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+  }
+
+  private static slot(a: number, b: number): number {
+    let h = Math.imul(a, 0x9e3779b1) ^ b;
+    h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
+    return h ^ (h >>> 13);
+  }
+
+  /** Sets the rank of (a, b); a pair set twice keeps the last rank. */
+  set(a: number, b: number, r: number): void {
+    const mask = this.mask;
+    let s = PairRanks.slot(a, b) & mask;
+    while (this.rank[s] !== -1 && (this.left[s] !== a || this.right[s] !== b)) s = (s + 1) & mask;
+    this.left[s] = a;
+    this.right[s] = b;
+    this.rank[s] = r;
+  }
+
+  /** The rank of (a, b), or -1. */
+  get(a: number, b: number): number {
+    const mask = this.mask;
+    for (let s = PairRanks.slot(a, b) & mask; ; s = (s + 1) & mask) {
+      const r = this.rank[s] as number;
+      if (r === -1 || (this.left[s] === a && this.right[s] === b)) return r;
+    }
+  }
+}
+
+function buildRanks(vocab: Map<string, number>, merges: unknown[]): { ranks: PairRanks; mergedId: Int32Array } | null {
+  const ranks = new PairRanks(merges.length);
   const mergedId = new Int32Array(merges.length);
   for (let r = 0; r < merges.length; r++) {
     const m = merges[r];
@@ -590,8 +769,8 @@ function buildRanks(
     const ia = vocab.get(a);
     const ib = vocab.get(b);
     const im = vocab.get(a + b);
-    if (ia === undefined || ib === undefined || im === undefined || ia >= PAIR || ib >= PAIR) return null;
-    ranks.set(ia * PAIR + ib, r);
+    if (ia === undefined || ib === undefined || im === undefined) return null;
+    ranks.set(ia, ib, r);
     mergedId[r] = im;
   }
   return { ranks, mergedId };

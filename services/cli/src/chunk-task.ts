@@ -5,6 +5,7 @@
  */
 import { createChunker, isChunkingError, verifyChunks, verifySections } from '@chunkline/chunking';
 import type { Chunker, ChunkedDocument, ChunkerOptions, DocumentInput, Tokenizer } from '@chunkline/chunking';
+import { inOrder } from '@chunkline/runtime/in-order';
 import { loadTokenizer } from '@chunkline/tokenizers';
 import { contentTypeOf, readTextFile } from './files.js';
 
@@ -101,7 +102,8 @@ export type ChunkThreadReply =
 
 /** The task handler of a chunking thread. A `docs` task's chunking error rejects its task. */
 export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promise<ChunkThreadReply> {
-  return async (task) => {
+  // One task at a time, in order: the pool sends the next task before this one is done.
+  return inOrder(async (task: ChunkThreadTask): Promise<ChunkThreadReply> => {
     switch (task.kind) {
       case 'probe':
         return { kind: 'probe' };
@@ -113,5 +115,5 @@ export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promis
       case 'docs':
         return { kind: 'docs', results: task.docs.map((doc) => ctx.chunker.chunk(doc)) };
     }
-  };
+  });
 }
