@@ -7,7 +7,7 @@ import { createChunker, isChunkingError, verifyChunks, verifySections } from '@c
 import type { Chunker, ChunkedDocument, ChunkerOptions, DocumentInput, Tokenizer } from '@chunkline/chunking';
 import { inOrder } from '@chunkline/runtime/in-order';
 import { loadTokenizer } from '@chunkline/tokenizers';
-import { contentTypeOf, readTextFile } from './files.js';
+import { contentTypeOf, readTextFile, readTextFileSync, type ReadResult } from './files.js';
 
 /** Violations printed per file by --verify; the rest are counted. */
 const MAX_VIOLATIONS_SHOWN = 5;
@@ -52,7 +52,15 @@ export function messageOf(err: unknown): string {
 
 /** Reads, chunks and (with `verify`) checks one file. Never throws for a bad file. */
 export async function chunkFile(ctx: ChunkContext, file: FileTask): Promise<FileOutcome> {
-  const read = await readTextFile(file.fsPath);
+  return chunkRead(ctx, file, await readTextFile(file.fsPath));
+}
+
+/** {@link chunkFile} with a blocking read, for a chunking thread. */
+export function chunkFileSync(ctx: ChunkContext, file: FileTask): FileOutcome {
+  return chunkRead(ctx, file, readTextFileSync(file.fsPath));
+}
+
+function chunkRead(ctx: ChunkContext, file: FileTask, read: ReadResult): FileOutcome {
   if (!read.ok) return read;
   const doc: DocumentInput = {
     docId: file.docId,
@@ -109,7 +117,7 @@ export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promis
         return { kind: 'probe' };
       case 'files': {
         const outcomes: FileOutcome[] = [];
-        for (const file of task.files) outcomes.push(await chunkFile(ctx, file));
+        for (const file of task.files) outcomes.push(chunkFileSync(ctx, file));
         return { kind: 'files', outcomes };
       }
       case 'docs':

@@ -1,6 +1,7 @@
 /**
  * Finding the input files (walking folders in a deterministic order) and reading them as UTF-8 text.
  */
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -166,6 +167,20 @@ export async function readTextFile(fsPath: string): Promise<ReadResult> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(fsPath);
+  } catch (err) {
+    return { ok: false, reason: `cannot read: ${errorReason(err)}`, byteLength: 0 };
+  }
+  return decodeTextBytes(bytes);
+}
+
+/**
+ * {@link readTextFile}, blocking: for a chunking thread, whose only job is the file it reads (an
+ * asynchronous read there waited for Node's shared I/O threads between every two small files).
+ */
+export function readTextFileSync(fsPath: string): ReadResult {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(fsPath);
   } catch (err) {
     return { ok: false, reason: `cannot read: ${errorReason(err)}`, byteLength: 0 };
   }
