@@ -69,7 +69,10 @@ function pack(p: Piece): Packed {
   return out;
 }
 
-/** Growable output arrays. */
+/**
+ * Growable output arrays, reused from one `encode` to the next (one per encoder): `finish` copies the
+ * tokens out into a single new buffer, so an encoding costs one allocation, not eight.
+ */
 class Out {
   ids: Int32Array;
   start: Int32Array;
@@ -82,6 +85,11 @@ class Out {
     this.start = new Int32Array(c);
     this.end = new Int32Array(c);
     this.word = new Uint8Array(c);
+  }
+  /** Empties the arrays, with room for about `capacity` tokens. */
+  reset(capacity: number): void {
+    this.n = 0;
+    if (capacity > this.ids.length) this.grow(capacity);
   }
   private grow(need: number): void {
     let cap = this.ids.length * 2;
@@ -115,16 +123,33 @@ class Out {
     }
     this.n = n + k;
   }
+  /** The tokens so far, copied into views of one new buffer. */
   finish(): Encoding {
     const n = this.n;
-    return {
-      ids: this.ids.slice(0, n),
-      start16: this.start.slice(0, n),
-      end16: this.end.slice(0, n),
-      wordStart: this.word.slice(0, n),
-    };
+    const buf = new ArrayBuffer(13 * n);
+    const ids = new Int32Array(buf, 0, n);
+    const start16 = new Int32Array(buf, 4 * n, n);
+    const end16 = new Int32Array(buf, 8 * n, n);
+    const wordStart = new Uint8Array(buf, 12 * n, n);
+    ids.set(this.ids.subarray(0, n));
+    start16.set(this.start.subarray(0, n));
+    end16.set(this.end.subarray(0, n));
+    wordStart.set(this.word.subarray(0, n));
+    return { ids, start16, end16, wordStart };
+  }
+  /** Drops arrays grown for a very large document, so that one does not hold them for good. */
+  trim(): void {
+    if (this.ids.length > OUT_KEPT_TOKENS) {
+      this.ids = new Int32Array(16);
+      this.start = new Int32Array(16);
+      this.end = new Int32Array(16);
+      this.word = new Uint8Array(16);
+    }
   }
 }
+
+/** Output room (tokens) kept between encodings; larger arrays are dropped after use. */
+const OUT_KEPT_TOKENS = 1 << 20;
 
 function pieceOf(enc: Encoding): Piece {
   return {
@@ -145,6 +170,7 @@ abstract class FastEncoderBase {
   protected pool: Int32Array = new Int32Array(0);
   protected offset = 0;
   private readonly addedContents: string[];
+  private readonly out = new Out(1024);
 
   constructor(lib: LibraryPipeline, ref: AlignedEncoder) {
     this.lib = lib;
@@ -155,9 +181,12 @@ abstract class FastEncoderBase {
   /** Same as {@link AlignedEncoder.encode}. */
   encode(text: string): Encoding {
     if (!this.fastApplies(text)) return this.ref.encode(text);
-    const out = new Out(text.length >> 2);
+    const out = this.out;
+    out.reset(text.length >> 2);
     this.scan(text, out);
-    return out.finish();
+    const enc = out.finish();
+    out.trim();
+    return enc;
   }
 
   /** Token count of `text` tokenized alone (the ids are the library's). */
@@ -234,9 +263,11 @@ export class FastWordPieceEncoder extends FastEncoderBase {
   /**
    * Trie of the printable-ASCII vocabulary: node 0 is the root of word-initial entries, node 1 of
    * continuation entries (the `##` prefix removed). `child.get(node * 128 + code)` is the next node;
-   * `idAt[node]` the id of the entry ending there, or -1.
+   * `idAt[node]` the id of the entry ending there, or -1. Built in a Map, then frozen into an
+   * {@link IntTable} (the Map's lookups were a visible part of a cache miss).
    */
-  private readonly child = new Map<number, number>();
+  private readonly child: IntTable;
+  private readonly building = new Map<number, number>();
   private idAt: Int32Array = new Int32Array(1024).fill(-1);
   private nodes = 2;
 
@@ -253,6 +284,8 @@ export class FastWordPieceEncoder extends FastEncoderBase {
       this.insert(0, t, 0, id);
       if (cont) this.insert(1, t, prefix.length, id);
     }
+    this.child = new IntTable(this.building);
+    this.building.clear();
     const pre = lib.pre_tokenizer;
     for (let c = 0x21; c <= 0x7e; c++) {
       if (pre !== null && pre(`a${String.fromCharCode(c)}a`).length === 3) this.punct[c] = 1;
@@ -267,7 +300,7 @@ export class FastWordPieceEncoder extends FastEncoderBase {
     }
     for (let i = from; i < t.length; i++) {
       const key = node * 128 + t.charCodeAt(i);
-      let next = this.child.get(key);
+      let next = this.building.get(key);
       if (next === undefined) {
         next = this.nodes++;
         if (next >= this.idAt.length) {
@@ -275,7 +308,7 @@ export class FastWordPieceEncoder extends FastEncoderBase {
           grown.set(this.idAt);
           this.idAt = grown;
         }
-        this.child.set(key, next);
+        this.building.set(key, next);
       }
       node = next;
     }
@@ -326,7 +359,7 @@ export class FastWordPieceEncoder extends FastEncoderBase {
           let c = text.charCodeAt(x);
           if (lower && c >= 0x41 && c <= 0x5a) c += 0x20;
           const next = child.get(node * 128 + c);
-          if (next === undefined) break;
+          if (next < 0) break;
           node = next;
           const here = idAt[node] as number;
           if (here >= 0) {
@@ -430,6 +463,45 @@ export class FastWordPieceEncoder extends FastEncoderBase {
       i = j;
     }
     return total;
+  }
+}
+
+/**
+ * A frozen map from non-negative int32 keys to non-negative int32 values, in typed arrays (open
+ * addressing, linear probing, at most half full): a lookup neither allocates nor hashes through a Map.
+ */
+class IntTable {
+  private readonly keys: Int32Array;
+  private readonly vals: Int32Array;
+  private readonly mask: number;
+
+  constructor(entries: Map<number, number>) {
+    let cap = 16;
+    while (cap < entries.size * 2) cap *= 2;
+    this.keys = new Int32Array(cap).fill(-1);
+    this.vals = new Int32Array(cap);
+    this.mask = cap - 1;
+    for (const [k, v] of entries) {
+      let s = IntTable.slot(k) & this.mask;
+      while (this.keys[s] !== -1) s = (s + 1) & this.mask;
+      this.keys[s] = k;
+      this.vals[s] = v;
+    }
+  }
+
+  private static slot(k: number): number {
+    const h = Math.imul(k, 0x9e3779b1);
+    return h ^ (h >>> 16);
+  }
+
+  /** The value of `key`, or -1. */
+  get(key: number): number {
+    const mask = this.mask;
+    for (let s = IntTable.slot(key) & mask; ; s = (s + 1) & mask) {
+      const k = this.keys[s] as number;
+      if (k === key) return this.vals[s] as number;
+      if (k === -1) return -1;
+    }
   }
 }
 
