@@ -466,6 +466,9 @@ export class FastWordPieceEncoder extends FastEncoderBase {
   }
 }
 
+/** A pair rank meaning "these two symbols do not merge" (above every real rank). */
+const NO_MERGE = 0x7fffffff;
+
 /**
  * A frozen map from non-negative int32 keys to non-negative int32 values, in typed arrays (open
  * addressing, linear probing, at most half full): a lookup neither allocates nor hashes through a Map.
@@ -538,6 +541,7 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
   private readonly byteEnd = new Int32Array(3 * MAX_CACHED_PIECE);
   private readonly symbols = new Int32Array(3 * MAX_CACHED_PIECE);
   private readonly symBytes = new Int32Array(3 * MAX_CACHED_PIECE);
+  private readonly pairRank = new Int32Array(3 * MAX_CACHED_PIECE);
   /** Scratch of a short pre-token's packed tokens. */
   private readonly scratch = new Int32Array(4 * 3 * MAX_CACHED_PIECE);
 
@@ -580,22 +584,34 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
       sym[i] = id;
       len[i] = 1;
     }
+    // rank[i]: the merge rank of the pair (sym[i], sym[i + 1]), NO_MERGE when there is none. Kept up
+    // to date after each merge (only the merged symbol's two pairs change), so each merge costs a scan
+    // of small integers and two table lookups instead of a lookup per pair.
+    const rank = this.pairRank;
+    const pairRank = (i: number): number => {
+      const r = ranks.get(sym[i] as number, sym[i + 1] as number);
+      return r < 0 ? NO_MERGE : r;
+    };
+    for (let i = 0; i + 1 < n; i++) rank[i] = pairRank(i);
     while (n > 1) {
-      let best = -1;
-      let bestRank = Infinity;
-      for (let i = 0; i + 1 < n; i++) {
-        const r = ranks.get(sym[i] as number, sym[i + 1] as number);
-        if (r >= 0 && r < bestRank) {
+      let best = 0;
+      let bestRank = rank[0] as number;
+      for (let i = 1; i + 1 < n; i++) {
+        const r = rank[i] as number;
+        if (r < bestRank) {
           bestRank = r;
           best = i;
         }
       }
-      if (best < 0) break;
+      if (bestRank === NO_MERGE) break;
       sym[best] = this.mergedId[bestRank] as number;
       len[best] = (len[best] as number) + (len[best + 1] as number);
       sym.copyWithin(best + 1, best + 2, n);
       len.copyWithin(best + 1, best + 2, n);
+      rank.copyWithin(best + 1, best + 2, n - 1);
       n--;
+      if (best + 1 < n) rank[best] = pairRank(best);
+      if (best > 0) rank[best - 1] = pairRank(best - 1);
     }
     return n;
   }
@@ -787,18 +803,15 @@ export class FastByteLevelBpeEncoder extends FastEncoderBase {
  * (a Map keyed by `left * 2^21 + right` boxed every key above 2^31) nor hashes a string.
  */
 class PairRanks {
-  private readonly left: Int32Array;
-  private readonly right: Int32Array;
-  /** Rank per slot, -1 when the slot is empty. */
-  private readonly rank: Int32Array;
+  /** Per slot, 4 words: left id, right id, rank (-1: empty slot), unused; one cache line per probe. */
+  private readonly table: Int32Array;
   private readonly mask: number;
 
   constructor(pairs: number) {
     let cap = 16;
     while (cap < pairs * 2) cap *= 2;
-    this.left = new Int32Array(cap);
-    this.right = new Int32Array(cap);
-    this.rank = new Int32Array(cap).fill(-1);
+    this.table = new Int32Array(4 * cap);
+    for (let s = 0; s < cap; s++) this.table[4 * s + 2] = -1;
     this.mask = cap - 1;
   }
 
@@ -810,20 +823,22 @@ class PairRanks {
 
   /** Sets the rank of (a, b); a pair set twice keeps the last rank. */
   set(a: number, b: number, r: number): void {
+    const t = this.table;
     const mask = this.mask;
     let s = PairRanks.slot(a, b) & mask;
-    while (this.rank[s] !== -1 && (this.left[s] !== a || this.right[s] !== b)) s = (s + 1) & mask;
-    this.left[s] = a;
-    this.right[s] = b;
-    this.rank[s] = r;
+    while (t[4 * s + 2] !== -1 && (t[4 * s] !== a || t[4 * s + 1] !== b)) s = (s + 1) & mask;
+    t[4 * s] = a;
+    t[4 * s + 1] = b;
+    t[4 * s + 2] = r;
   }
 
   /** The rank of (a, b), or -1. */
   get(a: number, b: number): number {
+    const t = this.table;
     const mask = this.mask;
     for (let s = PairRanks.slot(a, b) & mask; ; s = (s + 1) & mask) {
-      const r = this.rank[s] as number;
-      if (r === -1 || (this.left[s] === a && this.right[s] === b)) return r;
+      const r = t[4 * s + 2] as number;
+      if (r === -1 || (t[4 * s] === a && t[4 * s + 1] === b)) return r;
     }
   }
 }
