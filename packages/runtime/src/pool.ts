@@ -84,6 +84,8 @@ interface Lane {
 export class ThreadPool<T, R> {
   private readonly lanes: Lane[];
   private readonly pinned = new Map<string, { lane: Lane; inFlight: number }>();
+  /** Tasks without a key, not sent yet: the first thread with room takes the next one. */
+  private readonly unkeyed: Waiting[] = [];
   private closed = false;
 
   constructor(options: ThreadPoolOptions) {
@@ -125,11 +127,17 @@ export class ThreadPool<T, R> {
 
   /**
    * Runs a task. Tasks with the same `key` run on one thread, in the order given, while any of them
-   * is in flight; tasks without a key go to the least loaded thread.
+   * is in flight; a task without a key goes to the first thread with room for it (so a thread that is
+   * done early takes more, and no thread idles at the end while another has a queue).
    */
   run(task: T, key?: string, transferList: ArrayBuffer[] = []): Promise<R> {
     if (this.closed) return Promise.reject(new RuntimeError('the thread pool is closed'));
-    if (key === undefined) return this.runOn(this.leastLoaded(), task, transferList);
+    if (key === undefined) {
+      return new Promise<R>((resolve, reject) => {
+        this.unkeyed.push({ task, transferList, resolve: resolve as (reply: unknown) => void, reject });
+        for (const lane of this.lanes) this.send(lane);
+      });
+    }
     let pin = this.pinned.get(key);
     if (pin === undefined) {
       pin = { lane: this.leastLoaded(), inFlight: 0 };
@@ -146,6 +154,9 @@ export class ThreadPool<T, R> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const closed = new RuntimeError('the thread pool is closed');
+    for (const w of this.unkeyed.splice(0)) w.reject(closed);
+    for (const lane of this.lanes) for (const w of lane.waiting.splice(0)) w.reject(closed);
     await Promise.all(this.lanes.map((lane) => lane.pool.destroy()));
   }
 
@@ -166,11 +177,31 @@ export class ThreadPool<T, R> {
     });
   }
 
-  /** Sends waiting tasks to the lane's thread while it has room, in order. */
+  /** Sends waiting tasks to the lane's thread while it has room: its own in order, then unkeyed ones. */
   private send(lane: Lane): void {
-    while (lane.atThread < TASKS_AT_THREAD) {
-      const next = lane.waiting.shift();
-      if (next === undefined) return;
+    while (lane.atThread < TASKS_AT_THREAD && !this.closed) {
+      let next = lane.waiting.shift();
+      if (next === undefined) {
+        next = this.unkeyed.shift();
+        if (next === undefined) return;
+        // Counted on this lane from now on (key placement looks at it), until it settles.
+        lane.inFlight++;
+        const settle = (): void => {
+          lane.inFlight--;
+        };
+        const { resolve, reject } = next;
+        next = {
+          ...next,
+          resolve: (reply) => {
+            settle();
+            resolve(reply);
+          },
+          reject: (err) => {
+            settle();
+            reject(err);
+          },
+        };
+      }
       lane.atThread++;
       const options = next.transferList.length === 0 ? {} : { transferList: next.transferList };
       void (lane.pool.run(next.task, options) as Promise<unknown>).then(next.resolve, next.reject).finally(() => {

@@ -161,6 +161,38 @@ describe('ThreadPool and PooledRecordHandler', () => {
     expect(b?.done.slice(-2)).toEqual(['0', '1']);
   });
 
+  it('gives a task without a key to the first thread with room, so a busy thread does not hold a queue', async () => {
+    const p = pool(2);
+    await p.ready({ kind: 'probe' });
+    const threadOf = async (ms: number, i: number): Promise<number> => {
+      const reply = await p.run({ kind: 'records', msgs: [msg(0, i, `doc:${ms}`)] });
+      if (reply.kind !== 'ok') throw new Error(`unexpected reply ${reply.kind}`);
+      const out = reply.outs[0];
+      if (out === undefined) throw new Error('no output');
+      return report({ ...out, messages: out.messages.map((m) => ({ ...m, value: Buffer.from(m.value ?? '') })) })
+        .thread;
+    };
+    // One long task, then eight short ones: the long task's thread takes one more (a thread holds two
+    // tasks), the other thread does the rest instead of waiting behind it.
+    const slow = threadOf(400, 0);
+    const quick = await Promise.all(Array.from({ length: 8 }, (_, i) => threadOf(10, i + 1)));
+    const slowThread = await slow;
+    expect(quick.filter((t) => t === slowThread).length).toBeLessThanOrEqual(1);
+  });
+
+  it('rejects the tasks still waiting when closed', async () => {
+    const p = pool(1);
+    await p.ready({ kind: 'probe' });
+    const tasks = Array.from({ length: 4 }, (_, i) => p.run({ kind: 'records', msgs: [msg(0, i, 'doc:200')] }, 'k'));
+    const all = Promise.allSettled(tasks);
+    await new Promise((r) => setTimeout(r, 50));
+    await p.close();
+    const settled = await all;
+    // The two at the thread and the two waiting here all settle; the waiting ones with "closed".
+    expect(settled.filter((x) => x.status === 'rejected').length).toBeGreaterThanOrEqual(2);
+    for (const x of settled) if (x.status === 'rejected') expect(String(x.reason)).toMatch(/closed|terminat|destroy/i);
+  });
+
   it('refuses work after close()', async () => {
     const p = pool(1);
     await p.close();
