@@ -76,20 +76,19 @@ export async function benchThreads({
   strategy,
   threadCounts,
   pools = 3,
-  settle = 2,
-  steady = 2,
+  settle = 3,
+  steady = 3,
   log,
 }) {
   const bytes = docs.reduce((s, d) => s + d.bytes, 0);
   const warm = { kind: 'docs', docs: warmDocs.map(input) };
-  const rows = [];
   const hashes = new Set();
-  for (const threads of threadCounts) {
-    const cold = [];
-    const warmTimes = [];
-    let chunks = 0;
-    let hash = '';
-    for (let i = 0; i < pools; i++) {
+  const runs = threadCounts.map((threads) => ({ threads, cold: [], steady: [], chunks: 0, hash: '' }));
+  // Pools of the thread counts take turns (1, 2, 1, 2, ...), so that a change in the machine's speed
+  // during the benchmark touches every count alike.
+  for (let i = 0; i < pools; i++) {
+    for (const run of runs) {
+      const threads = run.threads;
       const pool = new ThreadPool({
         filename: THREAD_MODULE,
         threads,
@@ -99,30 +98,32 @@ export async function benchThreads({
         await pool.ready({ kind: 'probe' });
         await pool.broadcast(warm);
         const first = await timedPass(pool, docs, threads);
-        cold.push(first.seconds);
+        run.cold.push(first.seconds);
         hashes.add(first.hash);
         for (let k = 0; k < settle + steady; k++) {
           await pool.broadcast({ kind: 'clear-cache' });
           await pool.broadcast(warm);
           const r = await timedPass(pool, docs, threads);
-          if (k >= settle) warmTimes.push(r.seconds);
+          if (k >= settle) run.steady.push(r.seconds);
           hashes.add(r.hash);
-          ({ chunks, hash } = r);
+          run.chunks = r.chunks;
+          run.hash = r.hash;
         }
       } finally {
         await pool.close();
       }
     }
-    const row = {
-      threads,
-      cold: { mbPerSecond: bytes / 1e6 / median(cold), passes: cold },
-      steady: { mbPerSecond: bytes / 1e6 / median(warmTimes), passes: warmTimes },
-      chunks,
-      hash,
-    };
-    rows.push(row);
+  }
+  const rows = runs.map((run) => ({
+    threads: run.threads,
+    cold: { mbPerSecond: bytes / 1e6 / median(run.cold), passes: run.cold },
+    steady: { mbPerSecond: bytes / 1e6 / median(run.steady), passes: run.steady },
+    chunks: run.chunks,
+    hash: run.hash,
+  }));
+  for (const row of rows) {
     log?.(
-      `threads: ${name} ${strategy} ${threads} thread(s): cold ${row.cold.mbPerSecond.toFixed(2)} MB/s, steady ${row.steady.mbPerSecond.toFixed(2)} MB/s`,
+      `threads: ${name} ${strategy} ${row.threads} thread(s): cold ${row.cold.mbPerSecond.toFixed(2)} MB/s, steady ${row.steady.mbPerSecond.toFixed(2)} MB/s`,
     );
   }
   for (const r of rows) {
