@@ -169,11 +169,10 @@ function chunkDocument(
 
   const sectionIds = parts.map((_, i) => hashParts(['section', doc.docId, version, fingerprint, i]));
   const metadata = doc.metadata ?? {};
-  const startCursor = new PositionCursor(text);
-  const endCursor = new PositionCursor(text);
+  const cursor = new PositionCursor(text);
   const sections: SectionRecord[] = parts.map((p, i) => {
-    const from = startCursor.seek(p.start);
-    const to = endCursor.seek(p.end);
+    const from = cursor.seek(p.start);
+    const to = cursor.seek(p.end);
     const tokenStart = eng.firstTokenAtOrAfter(p.start);
     return {
       section_id: sectionIds[i] ?? '',
@@ -201,8 +200,7 @@ function chunkDocument(
     };
   });
 
-  const chunkStart = new PositionCursor(text);
-  const chunkEnd = new PositionCursor(text);
+  const chunkCursor = new PositionCursor(text);
   const headings = outline !== null ? new HeadingTracker(outline.headings) : null;
   const count = eng.spans.length;
   const whole = count === 1 && eng.spans[0]?.start === 0 && eng.spans[0]?.end === text.length && parts.length <= 1;
@@ -210,8 +208,8 @@ function chunkDocument(
   for (let k = 0; k < count; k++) {
     const s = eng.spans[k];
     if (s === undefined) continue;
-    const from = chunkStart.seek(s.start);
-    const to = chunkEnd.seek(s.end);
+    const from = chunkCursor.seek(s.start);
+    const to = chunkCursor.seek(s.end);
     const tokenStart = eng.firstTokenAtOrAfter(s.start);
     const tokenEnd = tokenStart + eng.tokensIn(s.start, s.end);
     let contentStart = s.start;

@@ -80,33 +80,48 @@ export function sentenceBoundaries(text: string, from: number, to: number): numb
   }
 }
 
-/** Converts increasing UTF-16 positions into code point and UTF-8 byte positions in one forward pass. */
+/** Converts UTF-16 positions into code point and UTF-8 byte positions, walking from the last one. */
 export class PositionCursor {
   private i16 = 0;
   private cp = 0;
   private bytes = 0;
   constructor(private readonly text: string) {}
 
-  /** Moves to UTF-16 position `pos` (must not go back; use a fresh cursor otherwise). */
+  /**
+   * Moves to UTF-16 position `pos`, forward or back. Walking costs the distance moved, so one cursor
+   * serves a chunk's start and end in turn: going back is only the overlap with the previous chunk.
+   */
   seek(pos: number): { codePoints: number; bytes: number } {
-    if (pos < this.i16) {
-      this.i16 = 0;
-      this.cp = 0;
-      this.bytes = 0;
-    }
     const t = this.text;
-    while (this.i16 < pos) {
-      const c = t.charCodeAt(this.i16);
-      if (c < 0x80) this.bytes += 1;
-      else if (c < 0x800) this.bytes += 2;
-      else if (isHighSurrogate(c) && this.i16 + 1 < t.length && isLowSurrogate(t.charCodeAt(this.i16 + 1))) {
-        this.bytes += 4;
-        this.i16++;
-      } else this.bytes += 3;
-      this.i16++;
-      this.cp++;
+    let i = this.i16;
+    let cp = this.cp;
+    let bytes = this.bytes;
+    while (i > pos) {
+      const c = t.charCodeAt(i - 1);
+      if (isLowSurrogate(c) && i >= 2 && isHighSurrogate(t.charCodeAt(i - 2))) {
+        bytes -= 4;
+        i -= 2;
+      } else {
+        bytes -= c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+        i--;
+      }
+      cp--;
     }
-    return { codePoints: this.cp, bytes: this.bytes };
+    while (i < pos) {
+      const c = t.charCodeAt(i);
+      if (c < 0x80) bytes += 1;
+      else if (c < 0x800) bytes += 2;
+      else if (isHighSurrogate(c) && i + 1 < t.length && isLowSurrogate(t.charCodeAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+      i++;
+      cp++;
+    }
+    this.i16 = i;
+    this.cp = cp;
+    this.bytes = bytes;
+    return { codePoints: cp, bytes };
   }
 }
 

@@ -55,4 +55,28 @@ describe('PositionCursor', () => {
     expect(c.seek(4)).toEqual({ codePoints: 3, bytes: 7 });
     expect(c.seek(text.length)).toEqual({ codePoints: 6, bytes: Buffer.byteLength(text) });
   });
+
+  it('seeks forward and back to any code point boundary and agrees with a count from the start', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 60 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 20 }),
+        (text, picks) => {
+          // Code point boundaries of `text` (lone surrogates are code points of their own).
+          const bounds = [0];
+          for (const ch of text) bounds.push((bounds[bounds.length - 1] ?? 0) + ch.length);
+          const c = new PositionCursor(text);
+          for (const p of picks) {
+            const pos = bounds[p % bounds.length] ?? 0;
+            const head = text.slice(0, pos);
+            expect(c.seek(pos)).toEqual({
+              codePoints: [...head].length,
+              bytes: Buffer.byteLength(head, 'utf8'),
+            });
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });
