@@ -12,7 +12,7 @@ import { ThreadPool, threadModuleUrl } from '@chunkline/runtime';
 import { isTokenizerLoadError, loadTokenizer } from '@chunkline/tokenizers';
 import type { CompiledChunkOptions } from './args.js';
 import {
-  chunkFile,
+  chunkFileSync,
   messageOf,
   type ChunkTaskSpec,
   type ChunkThreadReply,
@@ -177,7 +177,7 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
       const ctx = { tokenizer, chunker, spec };
       chunkGroup = async (files) => {
         const outcomes: FileOutcome[] = [];
-        for (const file of files) outcomes.push(await chunkFile(ctx, file));
+        for (const file of files) outcomes.push(chunkFileSync(ctx, file));
         return outcomes;
       };
     } else {

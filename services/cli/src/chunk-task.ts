@@ -7,7 +7,7 @@ import { createChunker, isChunkingError, verifyChunks, verifySections } from '@c
 import type { Chunker, ChunkedDocument, ChunkerOptions, DocumentInput, Tokenizer } from '@chunkline/chunking';
 import { inOrder } from '@chunkline/runtime/in-order';
 import { loadTokenizer } from '@chunkline/tokenizers';
-import { contentTypeOf, readTextFile, readTextFileSync, type ReadResult } from './files.js';
+import { contentTypeOf, readTextFileSync, type ReadResult } from './files.js';
 
 /** Violations printed per file by --verify; the rest are counted. */
 const MAX_VIOLATIONS_SHOWN = 5;
@@ -50,12 +50,12 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-/** Reads, chunks and (with `verify`) checks one file. Never throws for a bad file. */
-export async function chunkFile(ctx: ChunkContext, file: FileTask): Promise<FileOutcome> {
-  return chunkRead(ctx, file, await readTextFile(file.fsPath));
-}
-
-/** {@link chunkFile} with a blocking read, for a chunking thread. */
+/**
+ * Reads (blocking), chunks and (with `verify`) checks one file. Never throws for a bad file. Used by a
+ * chunking thread and by `--threads 0`, where the main thread has nothing else to do meanwhile: an
+ * asynchronous read per small file waited for Node's I/O threads each time (40 MB in 6,725 files took
+ * 3.3 s with `--threads 0`, 1.9 s with blocking reads).
+ */
 export function chunkFileSync(ctx: ChunkContext, file: FileTask): FileOutcome {
   return chunkRead(ctx, file, readTextFileSync(file.fsPath));
 }
