@@ -84,13 +84,14 @@ class Generation {
   /** Adds text[from, to) (not present) with `count` tokens whose 4·count values are `src[at, …)`. */
   add(text: string, from: number, to: number, h: number, src: Int32Array, at: number, count: number): number {
     const len = to - from;
-    if (this.keysUsed + len > this.keys.length) this.keys = grown16(this.keys, this.keysUsed + len);
+    if (this.keysUsed + len > this.keys.length)
+      this.keys = grown(this.keys, this.keysUsed + len, (n) => new Uint16Array(n));
     const keys = this.keys;
     const k0 = this.keysUsed;
     for (let i = 0; i < len; i++) keys[k0 + i] = text.charCodeAt(from + i);
     this.keysUsed = k0 + len;
     const n = 4 * count;
-    if (this.valsUsed + n > this.vals.length) this.vals = grown32(this.vals, this.valsUsed + n);
+    if (this.valsUsed + n > this.vals.length) this.vals = grown(this.vals, this.valsUsed + n, (n) => new Int32Array(n));
     const v0 = this.valsUsed;
     const vals = this.vals;
     if (src === vals) vals.copyWithin(v0, at, at + n);
@@ -110,18 +111,11 @@ class Generation {
   }
 }
 
-function grown16(a: Uint16Array, need: number): Uint16Array {
+/** A copy of `a` in an array of the same kind with room for at least `need` elements (doubling). */
+function grown<A extends Uint16Array | Int32Array>(a: A, need: number, make: (length: number) => A): A {
   let cap = a.length * 2;
   while (cap < need) cap *= 2;
-  const out = new Uint16Array(cap);
-  out.set(a);
-  return out;
-}
-
-function grown32(a: Int32Array, need: number): Int32Array {
-  let cap = a.length * 2;
-  while (cap < need) cap *= 2;
-  const out = new Int32Array(cap);
+  const out = make(cap);
   out.set(a);
   return out;
 }
