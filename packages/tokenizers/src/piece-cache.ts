@@ -85,13 +85,14 @@ class Generation {
   add(text: string, from: number, to: number, h: number, src: Int32Array, at: number, count: number): number {
     const len = to - from;
     if (this.keysUsed + len > this.keys.length)
-      this.keys = grown(this.keys, this.keysUsed + len, (n) => new Uint16Array(n));
+      this.keys = grown(this.keys, this.keysUsed + len, (size) => new Uint16Array(size));
     const keys = this.keys;
     const k0 = this.keysUsed;
     for (let i = 0; i < len; i++) keys[k0 + i] = text.charCodeAt(from + i);
     this.keysUsed = k0 + len;
     const n = 4 * count;
-    if (this.valsUsed + n > this.vals.length) this.vals = grown(this.vals, this.valsUsed + n, (n) => new Int32Array(n));
+    if (this.valsUsed + n > this.vals.length)
+      this.vals = grown(this.vals, this.valsUsed + n, (size) => new Int32Array(size));
     const v0 = this.valsUsed;
     const vals = this.vals;
     if (src === vals) vals.copyWithin(v0, at, at + n);
