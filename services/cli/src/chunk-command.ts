@@ -6,13 +6,14 @@
  * a few documents, not the corpus, and the output is the same byte for byte whatever the thread count.
  */
 import path from 'node:path';
-import { createChunker, isChunkingError } from '@chunkline/chunking';
-import type { Chunker } from '@chunkline/chunking';
+import { compileChunkerOptions, isChunkingError } from '@chunkline/chunking';
 import { ThreadPool, threadModuleUrl } from '@chunkline/runtime';
-import { isTokenizerLoadError, loadTokenizer } from '@chunkline/tokenizers';
+import { isTokenizerLoadError } from '@chunkline/tokenizers';
 import type { CompiledChunkOptions } from './args.js';
 import {
   chunkFileSync,
+  createChunkContext,
+  type ChunkContext,
   messageOf,
   type ChunkTaskSpec,
   type ChunkThreadReply,
@@ -121,14 +122,6 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
   const { out, manifests, sections } = writers;
   let committed = false;
   try {
-    let tokenizer;
-    try {
-      tokenizer = await loadTokenizer(options.tokenizer);
-    } catch (err) {
-      if (!isTokenizerLoadError(err)) throw err;
-      io.stderr.write(`error: --tokenizer ${options.tokenizer}: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
     const limits = {
       maxTokens: options.maxTokens,
       overlapTokens: options.overlapTokens,
@@ -137,9 +130,10 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
       hierarchy: options.hierarchy,
       ...(options.parentMaxTokens === null ? {} : { parentMaxTokens: options.parentMaxTokens }),
     };
-    let chunker: Chunker;
+    const chunkerOptions = { strategy: options.strategy, ...limits };
+    // The options are checked here, before any tokenizer is loaded, so that their errors name the flags.
     try {
-      chunker = createChunker(tokenizer, { strategy: options.strategy, ...limits });
+      compileChunkerOptions(chunkerOptions);
     } catch (err) {
       if (!isChunkingError(err)) throw err;
       if (err.field === 'wholeIfFitsTokens' && wholeIfFitsTokens !== undefined) {
@@ -153,6 +147,10 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
       io.stderr.write(`error: ${flag === undefined ? '' : `${flag}: `}${err.message}\n`);
       return EXIT_USAGE;
     }
+    const tokenizerError = (message: string): number => {
+      io.stderr.write(`error: --tokenizer ${options.tokenizer}: ${message}\n`);
+      return EXIT_USAGE;
+    };
 
     const exclude = new Set([path.resolve(options.outPath)]);
     if (options.manifestsPath !== null) exclude.add(path.resolve(options.manifestsPath));
@@ -163,18 +161,20 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
     for (const note of listing.failures) io.stderr.write(`${note.path}: ${note.reason}\n`);
     stats.failedFiles += listing.failures.length;
 
-    // Chunking runs on the pool's threads, each with its own tokenizer (loaded above only to check
-    // the configuration here, where its errors can name the flags).
-    const spec: ChunkTaskSpec = {
-      tokenizer: options.tokenizer,
-      chunkerOptions: { strategy: options.strategy, ...limits },
-      verify: options.verify,
-    };
+    // Chunking runs on the pool's threads, each loading its own tokenizer (the main thread loads none),
+    // or with --threads 0 here.
+    const spec: ChunkTaskSpec = { tokenizer: options.tokenizer, chunkerOptions, verify: options.verify };
     const threads = Math.min(options.threads, listing.files.length);
     let pool: ThreadPool<ChunkThreadTask, ChunkThreadReply> | undefined;
     let chunkGroup: (files: readonly FileTask[]) => Promise<readonly FileOutcome[]>;
     if (threads === 0) {
-      const ctx = { tokenizer, chunker, spec };
+      let ctx: ChunkContext;
+      try {
+        ctx = await createChunkContext(spec);
+      } catch (err) {
+        if (!isTokenizerLoadError(err)) throw err;
+        return tokenizerError(err.message);
+      }
       chunkGroup = async (files) => {
         const outcomes: FileOutcome[] = [];
         for (const file of files) outcomes.push(chunkFileSync(ctx, file));
@@ -186,6 +186,14 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
         threads,
         workerData: spec,
       });
+      try {
+        await threadPool.ready({ kind: 'probe' });
+      } catch (err) {
+        await threadPool.close();
+        // An error from a thread arrives as a copy: its name and fields, not its class.
+        if (err instanceof Error && err.name === 'TokenizerLoadError') return tokenizerError(err.message);
+        throw err;
+      }
       pool = threadPool;
       chunkGroup = async (files) => {
         try {
