@@ -215,18 +215,25 @@ describe('chunkline chunk', () => {
     expect(await readdir(dir)).toEqual(['corpus']);
   });
 
-  it('exits 2 naming the tokenizer directory when it cannot be loaded', async () => {
-    const run = await chunk(
-      corpus,
-      '--out',
-      path.join(dir, 'out.jsonl'),
-      '--tokenizer',
-      path.join(dir, 'corpus'),
-      '--quiet',
-    );
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('tokenizer.json');
-  });
+  it.each(['0', '2'])(
+    'exits 2 naming the tokenizer directory when it cannot be loaded (--threads %s), leaving no output',
+    async (threads) => {
+      const run = await chunk(
+        corpus,
+        '--out',
+        path.join(dir, 'out.jsonl'),
+        '--tokenizer',
+        path.join(dir, 'corpus'),
+        '--threads',
+        threads,
+        '--quiet',
+      );
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`error: --tokenizer ${path.join(dir, 'corpus')}: `);
+      expect(run.stderr).toContain('tokenizer.json');
+      expect(await readdir(dir)).toEqual(['corpus']);
+    },
+  );
 
   it('exits 1 when --out cannot be written', async () => {
     const run = await chunk(corpus, '--out', path.join(dir, 'no-such-dir', 'out.jsonl'), '--quiet');
