@@ -180,32 +180,17 @@ export class ThreadPool<T, R> {
   /** Sends waiting tasks to the lane's thread while it has room: its own in order, then unkeyed ones. */
   private send(lane: Lane): void {
     while (lane.atThread < TASKS_AT_THREAD && !this.closed) {
-      let next = lane.waiting.shift();
-      if (next === undefined) {
-        next = this.unkeyed.shift();
-        if (next === undefined) return;
-        // Counted on this lane from now on (key placement looks at it), until it settles.
-        lane.inFlight++;
-        const settle = (): void => {
-          lane.inFlight--;
-        };
-        const { resolve, reject } = next;
-        next = {
-          ...next,
-          resolve: (reply) => {
-            settle();
-            resolve(reply);
-          },
-          reject: (err) => {
-            settle();
-            reject(err);
-          },
-        };
-      }
+      const own = lane.waiting.shift();
+      const task = own ?? this.unkeyed.shift();
+      if (task === undefined) return;
+      // An unkeyed task counts on the lane that takes it (key placement looks at it) until it settles.
+      const unkeyed = own === undefined;
+      if (unkeyed) lane.inFlight++;
       lane.atThread++;
-      const options = next.transferList.length === 0 ? {} : { transferList: next.transferList };
-      void (lane.pool.run(next.task, options) as Promise<unknown>).then(next.resolve, next.reject).finally(() => {
+      const options = task.transferList.length === 0 ? {} : { transferList: task.transferList };
+      void (lane.pool.run(task.task, options) as Promise<unknown>).then(task.resolve, task.reject).finally(() => {
         lane.atThread--;
+        if (unkeyed) lane.inFlight--;
         this.send(lane);
       });
     }
