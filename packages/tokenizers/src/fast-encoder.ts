@@ -205,11 +205,6 @@ abstract class FastEncoderBase {
     this.cache.clear();
   }
 
-  /** The piece cache's counters (for benchmarks). */
-  cacheStats(): { hits: number; misses: number; added: number; entries: number } {
-    return this.cache.stats();
-  }
-
   /**
    * The tokens of the piece text[from, to) (hash `h`): returns their count k and leaves their 4k
    * packed values at `this.pool[this.offset, …)`, valid until the next call. Looked up in the cache, or

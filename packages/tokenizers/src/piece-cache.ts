@@ -132,8 +132,6 @@ export class PieceCache {
   offset = 0;
   private current: Generation;
   private old: Generation;
-  private hits = 0;
-  private misses = 0;
   private added = 0;
 
   /** `limit`: entries per generation (at most twice as many are kept). */
@@ -150,18 +148,13 @@ export class PieceCache {
     const cur = this.current;
     let e = cur.find(text, from, to, h);
     if (e >= 0) {
-      this.hits++;
       this.pool = cur.vals;
       this.offset = cur.valAt[e] as number;
       return cur.valCount[e] as number;
     }
     const old = this.old;
     e = old.find(text, from, to, h);
-    if (e < 0) {
-      this.misses++;
-      return -1;
-    }
-    this.hits++;
+    if (e < 0) return -1;
     return this.add(text, from, to, h, old.vals, old.valAt[e] as number, old.valCount[e] as number);
   }
 
@@ -172,7 +165,7 @@ export class PieceCache {
   add(text: string, from: number, to: number, h: number, src: Int32Array, at: number, count: number): number {
     if (this.current.size >= this.current.limit) {
       // The dropped generation's pool may be `src` (a hit in the old generation): its values are not
-      // touched by reset(), and the copy below handles the overlap (TypedArray.prototype.set does).
+      // touched by reset(), and Generation.add copies within one pool with copyWithin, which handles the overlap.
       const dropped = this.old;
       this.old = this.current;
       dropped.reset();
@@ -192,8 +185,8 @@ export class PieceCache {
     this.old.reset();
   }
 
-  /** Lookups answered from the cache, lookups that missed, additions (a hit in the old generation is one), and entries held. */
-  stats(): { hits: number; misses: number; added: number; entries: number } {
-    return { hits: this.hits, misses: this.misses, added: this.added, entries: this.current.size + this.old.size };
+  /** Additions so far (a hit in the old generation is one) and entries held (for tests). */
+  stats(): { added: number; entries: number } {
+    return { added: this.added, entries: this.current.size + this.old.size };
   }
 }
