@@ -165,7 +165,7 @@ export class PieceCache {
   add(text: string, from: number, to: number, h: number, src: Int32Array, at: number, count: number): number {
     if (this.current.size >= this.current.limit) {
       // The dropped generation's pool may be `src` (a hit in the old generation): its values are not
-      // touched by reset(), and Generation.add copies within one pool with copyWithin, which handles the overlap.
+      // touched by reset(), and Generation.add copies within one pool with copyWithin (overlap-safe).
       const dropped = this.old;
       this.old = this.current;
       dropped.reset();
