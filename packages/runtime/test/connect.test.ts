@@ -112,10 +112,15 @@ function fakeKafka(probe: (attempt: number) => Promise<void>) {
 }
 
 const noRecords: RecordHandler = {
-  process: () => Promise.reject(new Error('no records in these tests')),
-} as unknown as RecordHandler;
+  processAll: () => Promise.reject(new Error('no records in these tests')),
+};
 
-function worker(kafka: Kafka, delivery: 'exactly-once' | 'at-least-once' = 'exactly-once') {
+/** A worker on `kafka` whose events are collected; connection retries of 20 ms doubling to 50 ms unless `retryMs` says. */
+function worker(
+  kafka: Kafka,
+  delivery: 'exactly-once' | 'at-least-once' = 'exactly-once',
+  retryMs: { initial: number; max: number } = { initial: 20, max: 50 },
+) {
   const events: RuntimeEvent[] = [];
   const hub = new EventHub();
   hub.on((e) => events.push(e));
@@ -123,8 +128,8 @@ function worker(kafka: Kafka, delivery: 'exactly-once' | 'at-least-once' = 'exac
     groupId: 'g',
     inputTopic: 'in',
     delivery,
-    connectRetryInitialDelayMs: 20,
-    connectRetryMaxDelayMs: 50,
+    connectRetryInitialDelayMs: retryMs.initial,
+    connectRetryMaxDelayMs: retryMs.max,
   });
   return { w: new ChunkWorker(kafka, options, noRecords, hub), events };
 }
@@ -155,16 +160,7 @@ describe('ChunkWorker.start(), connecting', () => {
 
   it('stops promptly while waiting to retry: start() resolves, state STOPPED, no fatal', async () => {
     const { kafka } = fakeKafka(authFailure);
-    const events: RuntimeEvent[] = [];
-    const hub = new EventHub();
-    hub.on((e) => events.push(e));
-    const options = compileWorkerOptions({
-      groupId: 'g',
-      inputTopic: 'in',
-      connectRetryInitialDelayMs: 60_000,
-      connectRetryMaxDelayMs: 60_000,
-    });
-    const w = new ChunkWorker(kafka, options, noRecords, hub);
+    const { w, events } = worker(kafka, 'exactly-once', { initial: 60_000, max: 60_000 });
     const started = w.start();
     while (!events.some((e) => e.type === 'connect-failed')) await new Promise((r) => setTimeout(r, 5));
     const t0 = Date.now();
