@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { IndexStore } from '@chunkline/indexer';
+import { topicNames, workerTopicEnv } from '../support/shared.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const CLI = path.join(ROOT, 'services', 'cli', 'dist', 'main.js');
@@ -136,13 +137,7 @@ async function main() {
 
   step('Topics');
   const id = `demo-${randomBytes(3).toString('hex')}`;
-  const topics = {
-    raw: `${id}.raw`,
-    chunks: `${id}.chunks`,
-    manifests: `${id}.manifests`,
-    dlq: `${id}.dlq`,
-    sections: `${id}.sections`,
-  };
+  const topics = topicNames(id);
   const kafka = new Kafka({ clientId: 'chunkline-demo', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -168,14 +163,7 @@ async function main() {
   const worker = start('worker', [WORKER], {
     env: {
       KAFKA_BROKERS: brokers,
-      CHUNKLINE_GROUP_ID: `${id}-workers`,
-      CHUNKLINE_INPUT_TOPIC: topics.raw,
-      CHUNKLINE_CHUNK_TOPIC: topics.chunks,
-      CHUNKLINE_MANIFEST_TOPIC: topics.manifests,
-      CHUNKLINE_DLQ_TOPIC: topics.dlq,
-      CHUNKLINE_SECTION_TOPIC: topics.sections,
-      CHUNKLINE_HTTP_PORT: '0',
-      CHUNKLINE_HTTP_HOST: '127.0.0.1',
+      ...workerTopicEnv(topics),
       CHUNKLINE_LOG_LEVEL: 'warn',
     },
   });
@@ -202,8 +190,8 @@ async function main() {
   const stats = async () => (await getJson(`http://127.0.0.1:${indexerPort}/stats`)).body?.index ?? null;
 
   step(`Ingest ${files.length} files of the sample corpus`);
-  say(`$ chunkline ingest corpus --topic ${topics.raw} --state ingest-state.json   (in ${work})`);
-  const first = await cli(['ingest', 'corpus', '--topic', topics.raw, '--state', state, '--quiet'], work);
+  say(`$ chunkline ingest corpus --topic ${topics.input} --state ingest-state.json   (in ${work})`);
+  const first = await cli(['ingest', 'corpus', '--topic', topics.input, '--state', state, '--quiet'], work);
   for (const l of first.out) say(l);
   if (first.code !== 0) throw new Error(`ingest exited ${first.code}`);
 
@@ -227,7 +215,7 @@ async function main() {
   step('Edit one file (shrink it) and delete another, with `chunkline ingest --watch` running');
   const watch = start(
     'ingest --watch',
-    [CLI, 'ingest', 'corpus', '--topic', topics.raw, '--state', state, '--watch', '--quiet'],
+    [CLI, 'ingest', 'corpus', '--topic', topics.input, '--state', state, '--watch', '--quiet'],
     { cwd: work, env: { KAFKA_BROKERS: brokers } },
   );
   running.push(watch);
