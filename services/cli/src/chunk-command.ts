@@ -122,7 +122,8 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
   const { out, manifests, sections } = writers;
   let committed = false;
   try {
-    const limits = {
+    const chunkerOptions = {
+      strategy: options.strategy,
       maxTokens: options.maxTokens,
       overlapTokens: options.overlapTokens,
       reservedTokens: options.reservedTokens,
@@ -130,7 +131,6 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
       hierarchy: options.hierarchy,
       ...(options.parentMaxTokens === null ? {} : { parentMaxTokens: options.parentMaxTokens }),
     };
-    const chunkerOptions = { strategy: options.strategy, ...limits };
     // The options are checked here, before any tokenizer is loaded, so that their errors name the flags.
     try {
       compileChunkerOptions(chunkerOptions);
