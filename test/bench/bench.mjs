@@ -141,6 +141,17 @@ async function makeDecoder(tok, name) {
   };
 }
 
+/**
+ * Records a measurement that threw: pushed to `errors` (the JSON report's "errors"), its stack on
+ * stderr. Returns the entry.
+ */
+function failure(errors, tokenizer, what, err) {
+  const e = { tokenizer, what, message: String(err?.message ?? err), stack: String(err?.stack ?? err) };
+  errors.push(e);
+  log(`ERROR in ${tokenizer === '-' ? '' : `${tokenizer} `}${what}:\n${e.stack}`);
+  return e;
+}
+
 async function benchTokenizer(name, ctx) {
   const { cfg, docs, peerDocs, warmDoc, loadTokenizer, createChunker, verifyChunks, rows, errors } = ctx;
   const t0 = performance.now();
@@ -171,9 +182,7 @@ async function benchTokenizer(name, ctx) {
       result.measurements[key] = r;
       return r;
     } catch (err) {
-      const e = { tokenizer: label, what, message: String(err?.message ?? err), stack: String(err?.stack ?? err) };
-      errors.push(e);
-      log(`ERROR in ${label} ${what}:\n${e.stack}`);
+      const e = failure(errors, label, what, err);
       rows.push({ tokenizer: label, what, notes: `ERROR: ${e.message}` });
       return undefined;
     } finally {
@@ -471,14 +480,7 @@ async function main() {
     try {
       tokenizers.push(await benchTokenizer(name, ctx));
     } catch (err) {
-      const e = {
-        tokenizer: name,
-        what: 'load',
-        message: String(err?.message ?? err),
-        stack: String(err?.stack ?? err),
-      };
-      errors.push(e);
-      log(`ERROR loading tokenizer ${name}:\n${e.stack}`);
+      const e = failure(errors, name, 'load', err);
       rows.push({ tokenizer: name, what: 'loadTokenizer', notes: `ERROR: ${e.message}` });
     }
     gc();
@@ -522,14 +524,7 @@ async function main() {
           });
         }
       } catch (err) {
-        const e = {
-          tokenizer: t.id,
-          what: 'fast encoder',
-          message: String(err?.message ?? err),
-          stack: String(err?.stack ?? err),
-        };
-        errors.push(e);
-        log(`ERROR in ${t.id} fast encoder:\n${e.stack}`);
+        failure(errors, t.id, 'fast encoder', err);
       }
       gc();
     }
@@ -556,13 +551,7 @@ async function main() {
           });
       }
     } catch (err) {
-      errors.push({
-        tokenizer: '-',
-        what: 'long runs',
-        message: String(err?.message ?? err),
-        stack: String(err?.stack ?? err),
-      });
-      log(`ERROR in long runs:\n${err?.stack ?? err}`);
+      failure(errors, '-', 'long runs', err);
     }
   }
   let threads;
@@ -589,13 +578,7 @@ async function main() {
           errors.push({ tokenizer: t.id, what: 'threads', message: 'thread counts gave different chunks', stack: '' });
         }
       } catch (err) {
-        errors.push({
-          tokenizer: t.id,
-          what: 'threads',
-          message: String(err?.message ?? err),
-          stack: String(err?.stack ?? err),
-        });
-        log(`ERROR in ${t.id} threads:\n${err?.stack ?? err}`);
+        failure(errors, t.id, 'threads', err);
       }
       gc();
     }
@@ -621,13 +604,7 @@ async function main() {
       console.log('end to end through a real Kafka broker (see test/bench/e2e.mjs):');
       printE2E(e2e);
     } catch (err) {
-      errors.push({
-        tokenizer: 'bert-base-uncased',
-        what: 'e2e',
-        message: String(err?.message ?? err),
-        stack: String(err?.stack ?? err),
-      });
-      log(`ERROR in e2e:\n${err?.stack ?? err}`);
+      failure(errors, 'bert-base-uncased', 'e2e', err);
     }
   }
 

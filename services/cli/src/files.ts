@@ -174,8 +174,8 @@ export async function readTextFile(fsPath: string): Promise<ReadResult> {
 }
 
 /**
- * {@link readTextFile}, blocking: for a chunking thread, whose only job is the file it reads (an
- * asynchronous read there waited for Node's shared I/O threads between every two small files).
+ * {@link readTextFile}, blocking: for a chunking thread (or `--threads 0`), whose only job is the file
+ * it reads (an asynchronous read there waited for Node's shared I/O threads between every two files).
  */
 export function readTextFileSync(fsPath: string): ReadResult {
   let bytes: Uint8Array;
