@@ -10,15 +10,18 @@
 // worker starts; a read_committed consumer timestamps every manifest. Reported: the wall time from
 // the worker's start (process start, group join, producer set-up included) and the sustained rate
 // from the first manifest to the last. Bounded by E2E_TIMEOUT_S per mode.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { createChunker } from '@chunkline/chunking';
 import { loadTokenizer } from '@chunkline/tokenizers';
+import { startKafka } from '../support/shared.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const PARTITIONS = 4;
+/** Port of the local broker this part starts when KAFKA_BROKERS is not set. */
+const E2E_PORT = process.env.E2E_KAFKA_PORT ?? '29092';
 
 /** Cuts documents into pieces of 1 to 16 KB (deterministic), until `targetBytes`. */
 export function cutDocs(docs, targetBytes) {
@@ -45,19 +48,6 @@ export function cutDocs(docs, targetBytes) {
     if (round > 100) break;
   }
   return out;
-}
-
-function startBroker(log) {
-  if (process.env.KAFKA_BROKERS) return { bootstrap: process.env.KAFKA_BROKERS, stop: () => undefined };
-  const port = process.env.E2E_KAFKA_PORT ?? '29092';
-  const env = { ...process.env, KAFKA_PORT: port, KAFKA_CONTROLLER_PORT: String(Number(port) + 1) };
-  const script = path.join(ROOT, 'test', 'kafka', 'kafka.sh');
-  log?.(`e2e: starting the local broker on 127.0.0.1:${port}`);
-  execFileSync('bash', [script, 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  return {
-    bootstrap: `127.0.0.1:${port}`,
-    stop: () => execFileSync('bash', [script, 'stop'], { env, stdio: 'ignore' }),
-  };
 }
 
 async function runMode(kafka, bootstrap, docs, delivery, { maxTokens, timeoutS }) {
@@ -208,16 +198,17 @@ export async function runE2E({ docs, maxTokens = 512, modes = ['exactly-once'], 
     inProcess: { seconds: inSeconds, mbPerSecond: mb / inSeconds },
     modes: [],
   };
-  const broker = startBroker(log);
+  if (!process.env.KAFKA_BROKERS) log?.(`e2e: starting the local broker on 127.0.0.1:${E2E_PORT}`);
+  const broker = startKafka(E2E_PORT);
   try {
     const kafka = new Kafka({
       clientId: 'chunkline-e2e',
-      brokers: broker.bootstrap.split(','),
+      brokers: broker.brokers.split(','),
       logLevel: logLevel.NOTHING,
     });
     for (const delivery of modes) {
       log?.(`e2e: ${delivery}, ${docs.length} documents`);
-      const r = await runMode(kafka, broker.bootstrap, docs, delivery, { maxTokens, timeoutS });
+      const r = await runMode(kafka, broker.brokers, docs, delivery, { maxTokens, timeoutS });
       const sustained = mb / r.sustainedSeconds;
       result.modes.push({
         delivery,

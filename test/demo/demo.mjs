@@ -5,20 +5,19 @@
 // Uses KAFKA_BROKERS when set, otherwise starts the local broker (test/kafka/kafka.sh) on DEMO_KAFKA_PORT
 // (default 39092, controller on the next port) and stops it at the end. Fails after DEMO_TIMEOUT_S
 // (default 300) seconds. Works in a temp folder holding a copy of test/fixtures/corpus.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { IndexStore } from '@chunkline/indexer';
-import { topicNames, workerTopicEnv } from '../support/shared.mjs';
+import { startKafka, topicNames, workerTopicEnv } from '../support/shared.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const CLI = path.join(ROOT, 'services', 'cli', 'dist', 'main.js');
 const WORKER = path.join(ROOT, 'services', 'chunker', 'dist', 'main.js');
 const INDEXER = path.join(ROOT, 'services', 'indexer', 'dist', 'main.js');
-const KAFKA_SH = path.join(ROOT, 'test', 'kafka', 'kafka.sh');
 const TIMEOUT_S = Number(process.env.DEMO_TIMEOUT_S ?? 300);
 const deadline = Date.now() + TIMEOUT_S * 1000;
 
@@ -118,18 +117,17 @@ function filesUnder(dir) {
   return out;
 }
 
-let brokers = process.env.KAFKA_BROKERS ?? '';
-let brokerEnv = null;
+let brokers = '';
+/** The broker (startKafka): stopped in cleanup when started here. */
+let broker = null;
 const running = [];
 let work = null;
 
 async function main() {
   step('Kafka broker');
-  if (brokers === '') {
-    const port = process.env.DEMO_KAFKA_PORT ?? '39092';
-    brokerEnv = { ...process.env, KAFKA_PORT: port, KAFKA_CONTROLLER_PORT: String(Number(port) + 1) };
-    execFileSync('bash', [KAFKA_SH, 'start'], { env: brokerEnv, stdio: ['ignore', 'ignore', 'inherit'] });
-    brokers = `127.0.0.1:${port}`;
+  broker = startKafka(process.env.DEMO_KAFKA_PORT ?? '39092');
+  brokers = broker.brokers;
+  if (broker.started) {
     say(`started the local broker (test/kafka/kafka.sh) on ${brokers}`);
   } else {
     say(`using KAFKA_BROKERS=${brokers}`);
@@ -291,8 +289,8 @@ async function main() {
 
 async function cleanup() {
   for (const p of running) await stop(p).catch(() => undefined);
-  if (brokerEnv !== null) {
-    execFileSync('bash', [KAFKA_SH, 'stop'], { env: brokerEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (broker?.started) {
+    broker.stop();
     say('stopped the local broker');
   }
   if (work !== null) rmSync(work, { recursive: true, force: true });

@@ -20,17 +20,17 @@
  *   LOAD_DRAIN_SECONDS (60)  LOAD_PARTITIONS (4)  LOAD_MAX_TOKENS (512)  LOAD_WORKER_THREADS (unset;
  *   passed to the worker as CHUNKLINE_WORKER_THREADS)  LOAD_KAFKA_PORT (29192)
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { manifestCodec } from '@chunkline/records';
+import { startKafka } from '../support/shared.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const WORKER_MAIN = path.join(ROOT, 'services', 'chunker', 'dist', 'main.js');
-const KAFKA_SH = path.join(ROOT, 'test', 'kafka', 'kafka.sh');
 /** Input and dead-letter topics take documents of up to this many bytes (the broker default is ~1 MB). */
 const BIG_TOPIC_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Producer-side bound on bytes handed to kafkajs and not yet acknowledged. */
@@ -254,25 +254,6 @@ function loadAverage() {
   }
 }
 
-function startBroker(o) {
-  if (process.env.KAFKA_BROKERS) return { brokers: process.env.KAFKA_BROKERS, stop: () => undefined, pid: undefined };
-  const port = String(o.kafkaPort);
-  const env = { ...process.env, KAFKA_PORT: port, KAFKA_CONTROLLER_PORT: String(o.kafkaPort + 1) };
-  execFileSync('bash', [KAFKA_SH, 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const pidFile = path.join(ROOT, '.cache', 'kafka', `kafka-${port}.pid`);
-  const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : undefined;
-  let stopped = false;
-  return {
-    brokers: `127.0.0.1:${port}`,
-    pid,
-    stop: () => {
-      if (stopped) return;
-      stopped = true;
-      execFileSync('bash', [KAFKA_SH, 'stop'], { env, stdio: 'ignore' });
-    },
-  };
-}
-
 function startWorker(o, bootstrap, topics) {
   const env = {
     PATH: process.env.PATH ?? '',
@@ -332,7 +313,7 @@ async function main() {
   const deadline = t0 + o.maxSeconds * 1000;
   const errors = [];
   const ring = corpusBytes();
-  const broker = startBroker(o);
+  const broker = startKafka(o.kafkaPort);
   const kafka = new Kafka({
     clientId: 'chunkline-load',
     brokers: broker.brokers.split(','),

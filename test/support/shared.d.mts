@@ -8,3 +8,10 @@ export interface TopicNames {
 export function mulberry32(seed: number): () => number;
 export function topicNames(id: string): TopicNames;
 export function workerTopicEnv(topics: TopicNames): Record<string, string>;
+export interface ScriptKafka {
+  brokers: string;
+  started: boolean;
+  pid: number | undefined;
+  stop(): void;
+}
+export function startKafka(port: number | string): ScriptKafka;
