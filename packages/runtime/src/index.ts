@@ -54,4 +54,4 @@ export {
   type RecordTask,
   type RecordReply,
 } from './pool.js';
-export { inOrder } from './in-order.js';
+export { inOrder, transferring } from './thread.js';

@@ -107,7 +107,7 @@ describe('ThreadPool and PooledRecordHandler', () => {
     expect([...(a ?? [])][0]).not.toBe([...(b ?? [])][0]);
   });
 
-  it('hands Buffers both ways, and sends exact copies rather than whole fetch buffers', async () => {
+  it('hands Buffers both ways, as copies of exactly the bytes of the task and of the reply', async () => {
     const handler = new PooledRecordHandler(pool(1), options.dlqTopic);
     const fetchResponse = Buffer.alloc(1 << 20, 7);
     const out = await one(handler, msg(0, 0, 'doc:0', fetchResponse.subarray(100, 110)));
@@ -116,12 +116,18 @@ describe('ThreadPool and PooledRecordHandler', () => {
       keyIsBuffer: true,
       valueIsBuffer: true,
       valueBytes: 10,
-      valueArrayBufferBytes: 10,
+      // The task's one buffer holds its key (5 bytes), value (10) and header (2), not the 1 MiB response.
+      valueArrayBufferBytes: 17,
       header: [0xff, 0],
     });
-    expect(Buffer.isBuffer(out.messages[0]?.value)).toBe(true);
-    expect(Buffer.isBuffer(out.messages[0]?.key)).toBe(true);
-    expect(out.messages[0]?.headers).toEqual({ x: 'y' });
+    const [m] = out.messages;
+    expect(Buffer.isBuffer(m?.value)).toBe(true);
+    expect(Buffer.isBuffer(m?.key)).toBe(true);
+    expect(m?.headers).toEqual({ x: 'y' });
+    // The reply's value was made in Node's shared 8 KiB pool; it arrives in a buffer of the reply's own
+    // bytes (its key and value), views into one transferred ArrayBuffer.
+    expect(m?.value?.buffer.byteLength).toBe((m?.key?.length ?? 0) + (m?.value?.length ?? 0));
+    expect(m?.key?.buffer).toBe(m?.value?.buffer);
   });
 
   it('keeps the failure class across the thread boundary', async () => {
