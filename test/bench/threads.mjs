@@ -1,19 +1,24 @@
 // 1 vs N threads: documents chunked on the worker-thread pool that `chunkline chunk --threads N` uses
 // (the thread code of services/cli/dist/chunk-task.js, one tokenizer per thread, through
-// lib/bench-thread.mjs, which adds a task that empties the thread's word cache), 8 documents a task,
-// results returned to the main thread as records, in order. The documents are the benchmark corpus cut
-// into 1-16 KB pieces, so that threads share out the work.
+// lib/bench-thread.mjs, which adds a task that empties the thread's word cache), 8 files a task. As in
+// `chunkline chunk DIR --out FILE.jsonl`, each thread reads its files, chunks them, encodes the chunk
+// records as JSON lines and hands the bytes to the main thread, which takes them in order. The files
+// are the benchmark corpus cut into 1-16 KB documents (so that threads share out the work), written to
+// a temporary folder first (read from the page cache in the passes).
 //
-// Two figures per thread count, from `pools` fresh pools:
+// Two figures per thread count, from `pools` rounds, each with a fresh pool of every count:
 // - cold: the first pass of a fresh pool, after each thread chunked the warm-up documents once. This is
 //   what a short `chunkline chunk` run sees: every thread is a new V8 isolate that compiles the
 //   tokenizer and chunker itself, and V8's optimizing compiler runs on the same two cores as the chunking.
 // - steady: after `settle` untimed passes (the optimizing compiler has then compiled what the text
 //   needs), `steady` timed passes, each one starting from the same word cache: emptied, then filled by the
-//   warm-up documents, which are not among the timed ones. This is a long-running streaming worker.
-// The median of each is reported. The chunk ids of every pass are hashed: every pass and thread count
-// must give the same chunks.
+//   warm-up documents, which are not among the timed ones. This is a long-running process.
+// MB/s is the median of the passes; the speedup the median of the ratios of passes made one after the
+// other. The output of every pass is hashed (after its clock stops): every pass and thread count must
+// give the same bytes.
 import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ThreadPool } from '@chunkline/runtime';
@@ -25,20 +30,35 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Documents per task and tasks in flight per thread, as `chunkline chunk` groups files. */
+/** Files per task and tasks in flight per thread, as `chunkline chunk` groups them. */
 const DOCS_PER_TASK = 8;
 const TASKS_IN_FLIGHT_PER_THREAD = 4;
 
-const input = (d) => ({ docId: d.docId ?? d.id, text: d.text, contentType: d.contentType });
+/**
+ * Writes documents as files under `dir`, named so that `chunkline chunk` gives them their content type
+ * (.md: Markdown); returns the file tasks' entries, { fsPath, docId }.
+ */
+function writeFiles(dir, prefix, docs) {
+  mkdirSync(path.join(dir, prefix), { recursive: true });
+  return docs.map((d, i) => {
+    const docId = `${prefix}/${String(i).padStart(6, '0')}${d.contentType === 'text/markdown' ? '.md' : '.txt'}`;
+    const fsPath = path.join(dir, docId);
+    writeFileSync(fsPath, d.text);
+    return { fsPath, docId };
+  });
+}
 
-/** Chunks `docs` through `pool` with `window` tasks in flight, in order; resolves with the id hash. */
-async function pass(pool, docs, window) {
-  const hash = createHash('sha256');
+/**
+ * Chunks `docs` through `pool` with `window` tasks in flight, in order, as `chunkline chunk` does:
+ * resolves with each task's chunk records, encoded as JSON lines by the thread, and the chunk count.
+ */
+async function pass(pool, files, window) {
+  const output = [];
   const inFlight = [];
   let next = 0;
   const fill = () => {
-    while (inFlight.length < window && next < docs.length) {
-      inFlight.push(pool.run({ kind: 'docs', docs: docs.slice(next, next + DOCS_PER_TASK).map(input) }));
+    while (inFlight.length < window && next < files.length) {
+      inFlight.push(pool.run({ kind: 'files', files: files.slice(next, next + DOCS_PER_TASK) }));
       next += DOCS_PER_TASK;
     }
   };
@@ -47,26 +67,28 @@ async function pass(pool, docs, window) {
   while (inFlight.length > 0) {
     const reply = await inFlight.shift();
     fill();
-    for (const result of reply.results) {
-      for (const c of result.chunks) hash.update(c.chunk_id);
-      chunks += result.chunks.length;
-    }
+    output.push(reply.group.chunks);
+    for (const file of reply.group.files) chunks += file.chunks;
   }
-  return { hash: hash.digest('hex'), chunks };
+  return { output, chunks };
 }
 
-/** Times one pass; returns { seconds, hash, chunks }. */
-async function timedPass(pool, docs, threads) {
+/** Times one pass; returns { seconds, hash (of its output, taken after the clock stops), chunks }. */
+async function timedPass(pool, files, threads) {
   const t0 = performance.now();
-  const r = await pass(pool, docs, threads * TASKS_IN_FLIGHT_PER_THREAD);
-  return { seconds: (performance.now() - t0) / 1000, ...r };
+  const r = await pass(pool, files, threads * TASKS_IN_FLIGHT_PER_THREAD);
+  const seconds = (performance.now() - t0) / 1000;
+  const hash = createHash('sha256');
+  for (const bytes of r.output) hash.update(bytes);
+  return { seconds, hash: hash.digest('hex'), chunks: r.chunks };
 }
 
 /**
  * Times chunking `docs` with each thread count (see the module comment). `warmDocs` should not be among
- * `docs`. Returns { tokenizer, strategy, docs, mb, rows, sameChunks }, one row per count:
+ * `docs`. Returns { tokenizer, strategy, docs, mb, rows, sameOutput }, one row per count:
  * { threads, cold: { mbPerSecond, passes }, steady: { mbPerSecond, passes }, chunks, hash,
- *   coldSpeedup, steadySpeedup (both against the first count) }.
+ *   coldSpeedup, steadySpeedup (both against the first count: the median of the ratios of passes made
+ *   one after the other) }.
  */
 export async function benchThreads({
   name,
@@ -81,37 +103,58 @@ export async function benchThreads({
   log,
 }) {
   const bytes = docs.reduce((s, d) => s + d.bytes, 0);
-  const warm = { kind: 'docs', docs: warmDocs.map(input) };
+  const dir = mkdtempSync(path.join(tmpdir(), 'chunkline-bench-threads-'));
+  try {
+    const files = writeFiles(dir, 'timed', docs);
+    const warm = { kind: 'files', files: writeFiles(dir, 'warm', warmDocs) };
+    return await measure({ name, bytes, files, warm, maxTokens, strategy, threadCounts, pools, settle, steady, log });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure({ name, bytes, files, warm, maxTokens, strategy, threadCounts, pools, settle, steady, log }) {
   const hashes = new Set();
   const runs = threadCounts.map((threads) => ({ threads, cold: [], steady: [], chunks: 0, hash: '' }));
-  // Pools of the thread counts take turns (1, 2, 1, 2, ...), so that a change in the machine's speed
-  // during the benchmark touches every count alike.
+  const timed = async (run, pool, into) => {
+    const r = await timedPass(pool, files, run.threads);
+    into?.push(r.seconds);
+    hashes.add(r.hash);
+    run.chunks = r.chunks;
+    run.hash = r.hash;
+  };
+  // Every round has a fresh pool of each count, all started before the first pass, and the counts take
+  // turns pass by pass (1, 2, 1, 2, ...): the passes compared are made one after the other, so that a
+  // change in the machine's speed touches every count alike. A pool waiting for its turn sleeps.
   for (let i = 0; i < pools; i++) {
-    for (const run of runs) {
-      const threads = run.threads;
-      const pool = new ThreadPool({
+    const started = runs.map((run) => ({
+      run,
+      pool: new ThreadPool({
         filename: THREAD_MODULE,
-        threads,
-        workerData: { tokenizer: name, chunkerOptions: { strategy, maxTokens, reservedTokens: 2 }, verify: false },
-      });
-      try {
-        await pool.ready({ kind: 'probe' });
+        threads: run.threads,
+        workerData: {
+          tokenizer: name,
+          chunkerOptions: { strategy, maxTokens, reservedTokens: 2 },
+          verify: false,
+          outputs: { chunks: 'jsonl', sections: null, manifests: null },
+        },
+      }),
+    }));
+    try {
+      for (const { pool } of started) await pool.ready({ kind: 'probe' });
+      for (const { run, pool } of started) {
         await pool.broadcast(warm);
-        const first = await timedPass(pool, docs, threads);
-        run.cold.push(first.seconds);
-        hashes.add(first.hash);
-        for (let k = 0; k < settle + steady; k++) {
+        await timed(run, pool, run.cold);
+      }
+      for (let k = 0; k < settle + steady; k++) {
+        for (const { run, pool } of started) {
           await pool.broadcast({ kind: 'clear-cache' });
           await pool.broadcast(warm);
-          const r = await timedPass(pool, docs, threads);
-          if (k >= settle) run.steady.push(r.seconds);
-          hashes.add(r.hash);
-          run.chunks = r.chunks;
-          run.hash = r.hash;
+          await timed(run, pool, k >= settle ? run.steady : undefined);
         }
-      } finally {
-        await pool.close();
       }
+    } finally {
+      for (const { pool } of started) await pool.close();
     }
   }
   const rows = runs.map((run) => ({
@@ -126,11 +169,12 @@ export async function benchThreads({
       `threads: ${name} ${strategy} ${row.threads} thread(s): cold ${row.cold.mbPerSecond.toFixed(2)} MB/s, steady ${row.steady.mbPerSecond.toFixed(2)} MB/s`,
     );
   }
+  const pairedSpeedup = (base, passes) => median(passes.map((seconds, k) => base[k] / seconds));
   for (const r of rows) {
-    r.coldSpeedup = r.cold.mbPerSecond / rows[0].cold.mbPerSecond;
-    r.steadySpeedup = r.steady.mbPerSecond / rows[0].steady.mbPerSecond;
+    r.coldSpeedup = pairedSpeedup(rows[0].cold.passes, r.cold.passes);
+    r.steadySpeedup = pairedSpeedup(rows[0].steady.passes, r.steady.passes);
   }
-  return { tokenizer: name, strategy, docs: docs.length, mb: bytes / 1e6, rows, sameChunks: hashes.size === 1 };
+  return { tokenizer: name, strategy, docs: files.length, mb: bytes / 1e6, rows, sameOutput: hashes.size === 1 };
 }
 
 export function printThreads(results) {
@@ -150,7 +194,7 @@ export function printThreads(results) {
       );
     }
     console.log(
-      `  same chunk ids for every pass and thread count: ${r.sameChunks ? 'yes' : 'NO'} (${r.rows[0]?.chunks} chunks)`,
+      `  same output for every pass and thread count: ${r.sameOutput ? 'yes' : 'NO'} (${r.rows[0]?.chunks} chunks)`,
     );
   }
 }

@@ -5,51 +5,100 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import avro from 'avsc';
 import type { RecordKind } from './schemas.js';
 import { latestSchema } from './schemas.js';
 
-/** Writes records of one kind to an Avro container file; `write` honours backpressure. */
-export class ContainerWriter<T> {
-  private readonly encoder: avro.streams.BlockEncoder;
+/** An encoder of one kind's container files; every encoder of a kind uses the same schema, codec and sync marker. */
+function blockEncoder(kind: RecordKind, header: boolean): avro.streams.BlockEncoder {
+  const schema = latestSchema(kind);
+  const syncMarker = createHash('sha256').update(`chunkline\0${schema.canonical}`).digest().subarray(0, 16);
+  return new avro.streams.BlockEncoder(schema.schema, {
+    codec: 'deflate',
+    syncMarker,
+    wrapUnions: 'auto',
+    writeHeader: header ? 'always' : 'never',
+  } as never);
+}
+
+/**
+ * Everything a `kind` encoder outputs for `records`, as one Uint8Array with an ArrayBuffer of its own.
+ * A record that does not fit the schema rejects (avsc's 'typeError', which it turns into 'error').
+ */
+async function encodeAll(
+  kind: RecordKind,
+  header: boolean,
+  records: readonly unknown[],
+): Promise<Uint8Array<ArrayBuffer>> {
+  const encoder = blockEncoder(kind, header);
+  const parts: Buffer[] = [];
+  encoder.on('data', (b: Buffer) => parts.push(b));
+  const ended = new Promise<void>((resolve, reject) => {
+    encoder.on('end', resolve);
+    encoder.on('error', (err: Error) =>
+      reject(new TypeError(`a ${kind} record does not fit its schema: ${err.message}`)),
+    );
+  });
+  for (const record of records) encoder.write(record);
+  encoder.end();
+  await ended;
+  const out = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of parts) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return out;
+}
+
+/**
+ * Encodes records of one kind as the data blocks of a container file, without its header: bytes that a
+ * {@link ContainerWriter} of the same kind appends. Blocks are independent, so they can be made apart
+ * (e.g. on other threads) and appended in order. Rejects if a record does not fit the schema.
+ */
+export function encodeContainerBlocks(kind: RecordKind, records: readonly unknown[]): Promise<Uint8Array<ArrayBuffer>> {
+  return encodeAll(kind, false, records);
+}
+
+/**
+ * Writes an Avro container file of one kind: the header when opened, then blocks from
+ * {@link encodeContainerBlocks}. `writeBlocks` honours backpressure.
+ */
+export class ContainerWriter {
+  private readonly file: WriteStream;
   private readonly done: Promise<unknown>;
+  private readonly header: Promise<void>;
   private failure: Error | undefined;
 
   constructor(path: string, kind: RecordKind) {
-    const schema = latestSchema(kind);
-    const syncMarker = createHash('sha256').update(`chunkline\0${schema.canonical}`).digest().subarray(0, 16);
-    this.encoder = new avro.streams.BlockEncoder(schema.schema, {
-      codec: 'deflate',
-      syncMarker,
-      wrapUnions: 'auto',
-    } as never);
-    // The file stream's own end, not the encoder's 'finish': the encoder finishes when it has taken
-    // the last record, before its blocks reach the file (a file renamed then could still be short).
-    const file = createWriteStream(path);
-    this.encoder.on('error', (e: Error) => {
-      this.failure = e;
-      file.destroy(e);
-    });
-    file.on('error', (e: Error) => {
+    this.file = createWriteStream(path);
+    this.file.on('error', (e: Error) => {
       this.failure ??= e;
     });
-    this.encoder.pipe(file);
-    this.done = finished(file).catch((e: unknown) => {
+    this.done = finished(this.file).catch((e: unknown) => {
       this.failure ??= e instanceof Error ? e : new Error(String(e));
     });
+    this.header = encodeAll(kind, true, []).then((bytes) => this.append(bytes));
+    this.header.catch(() => undefined); // awaited by writeBlocks and close, which throw it
   }
 
-  /** Appends one record; resolves when the stream can take more. */
-  async write(record: T): Promise<void> {
+  /** Appends blocks of this file's kind (after the header); resolves when the file can take more. */
+  async writeBlocks(blocks: Uint8Array): Promise<void> {
+    await this.header;
+    await this.append(blocks);
+  }
+
+  private async append(bytes: Uint8Array): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    if (!this.encoder.write(record)) await once(this.encoder, 'drain');
+    if (!this.file.write(bytes)) await once(this.file, 'drain');
   }
 
-  /** Flushes and closes the file. */
+  /** Flushes and closes the file; resolves when every byte is in it. */
   async close(): Promise<void> {
-    this.encoder.end();
+    await this.header;
+    this.file.end();
     await this.done;
     if (this.failure !== undefined) throw this.failure;
   }

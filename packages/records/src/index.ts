@@ -14,7 +14,7 @@ export {
 } from './contract.js';
 export { RecordCodec, detectFraming, registrySchemaId, SINGLE_OBJECT_MARKER, type Framing } from './codec.js';
 export { decodeRawDocumentJson } from './json.js';
-export { ContainerWriter, readContainer } from './container.js';
+export { ContainerWriter, encodeContainerBlocks, readContainer } from './container.js';
 export { SchemaRegistryClient, topicSubject, type SchemaRegistryOptions } from './registry.js';
 export {
   RECORD_KINDS,

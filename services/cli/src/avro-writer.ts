@@ -5,11 +5,13 @@
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ContainerWriter, type RecordKind } from '@chunkline/records';
+import type { OutputFormat } from './chunk-task.js';
 import { JsonlFileWriter } from './jsonl-writer.js';
 
-/** What the chunk command writes records through. */
+/** What the chunk command writes records through: records already encoded for the file's format. */
 export interface RecordFileWriter {
-  write(record: unknown): Promise<void>;
+  /** Appends records encoded by `encodeRecords` for this file's format (JSON lines, or Avro blocks). */
+  writeEncoded(bytes: Uint8Array): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -19,7 +21,7 @@ export class AvroFileWriter implements RecordFileWriter {
   private constructor(
     readonly finalPath: string,
     private readonly tempPath: string,
-    private readonly writer: ContainerWriter<unknown>,
+    private readonly writer: ContainerWriter,
   ) {}
 
   static open(finalPath: string, kind: RecordKind): Promise<AvroFileWriter> {
@@ -27,8 +29,8 @@ export class AvroFileWriter implements RecordFileWriter {
     return Promise.resolve(new AvroFileWriter(finalPath, tempPath, new ContainerWriter(tempPath, kind)));
   }
 
-  write(record: unknown): Promise<void> {
-    return this.writer.write(record);
+  writeEncoded(blocks: Uint8Array): Promise<void> {
+    return this.writer.writeBlocks(blocks);
   }
 
   async commit(): Promise<void> {
@@ -46,7 +48,12 @@ export class AvroFileWriter implements RecordFileWriter {
   }
 }
 
-/** Opens a writer for `file`, Avro or JSON Lines by its extension (checked by the argument parser). */
+/** The format of an output file by its extension (checked by the argument parser): .avro, else JSON Lines. */
+export function outputFormatOf(file: string): OutputFormat {
+  return path.extname(file).toLowerCase() === '.avro' ? 'avro' : 'jsonl';
+}
+
+/** Opens a writer for `file`, Avro or JSON Lines by its extension. */
 export function openRecordWriter(file: string, kind: RecordKind): Promise<RecordFileWriter> {
-  return path.extname(file).toLowerCase() === '.avro' ? AvroFileWriter.open(file, kind) : JsonlFileWriter.open(file);
+  return outputFormatOf(file) === 'avro' ? AvroFileWriter.open(file, kind) : JsonlFileWriter.open(file);
 }

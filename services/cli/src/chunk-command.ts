@@ -11,19 +11,19 @@ import { ThreadPool, threadModuleUrl } from '@chunkline/runtime';
 import { isTokenizerLoadError } from '@chunkline/tokenizers';
 import type { CompiledChunkOptions } from './args.js';
 import {
-  chunkFileSync,
+  chunkFileGroup,
   createChunkContext,
   type ChunkContext,
+  type ChunkedGroup,
   messageOf,
   type ChunkTaskSpec,
   type ChunkThreadReply,
   type ChunkThreadTask,
-  type FileOutcome,
   type FileTask,
 } from './chunk-task.js';
 import { listInputFiles } from './files.js';
 import type { CliIo } from './io.js';
-import { openRecordWriter, type RecordFileWriter } from './avro-writer.js';
+import { openRecordWriter, outputFormatOf, type RecordFileWriter } from './avro-writer.js';
 import { readModelPlan } from './model-config.js';
 import { createProgress, formatMbPerSecond, type Progress } from './progress.js';
 import { EXIT_USAGE } from './usage.js';
@@ -36,6 +36,18 @@ const FILES_PER_TASK = 8;
 
 /** Groups of files in flight per thread (read, chunked, or waiting for their turn to be written). */
 const TASKS_IN_FLIGHT_PER_THREAD = 4;
+
+/** Groups chunked one file at a time, as one group (their bytes one after the other). */
+function joinGroups(groups: readonly ChunkedGroup[]): ChunkedGroup {
+  const join = (parts: (Uint8Array | null)[]): Uint8Array<ArrayBuffer> =>
+    new Uint8Array(Buffer.concat(parts.flatMap((p) => (p === null ? [] : [p]))));
+  return {
+    files: groups.flatMap((g) => g.files),
+    chunks: join(groups.map((g) => g.chunks)),
+    sections: join(groups.map((g) => g.sections)),
+    manifests: join(groups.map((g) => g.manifests)),
+  };
+}
 
 /** Totals of one run, printed as the summary. */
 export interface ChunkRunStats {
@@ -163,10 +175,19 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
 
     // Chunking runs on the pool's threads, each loading its own tokenizer (the main thread loads none),
     // or with --threads 0 here.
-    const spec: ChunkTaskSpec = { tokenizer: options.tokenizer, chunkerOptions, verify: options.verify };
+    const spec: ChunkTaskSpec = {
+      tokenizer: options.tokenizer,
+      chunkerOptions,
+      verify: options.verify,
+      outputs: {
+        chunks: outputFormatOf(options.outPath),
+        sections: options.sectionsPath === null ? null : outputFormatOf(options.sectionsPath),
+        manifests: options.manifestsPath === null ? null : outputFormatOf(options.manifestsPath),
+      },
+    };
     const threads = Math.min(options.threads, listing.files.length);
     let pool: ThreadPool<ChunkThreadTask, ChunkThreadReply> | undefined;
-    let chunkGroup: (files: readonly FileTask[]) => Promise<readonly FileOutcome[]>;
+    let chunkGroup: (files: readonly FileTask[]) => Promise<ChunkedGroup>;
     if (threads === 0) {
       let ctx: ChunkContext;
       try {
@@ -175,11 +196,7 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
         if (!isTokenizerLoadError(err)) throw err;
         return tokenizerError(err.message);
       }
-      chunkGroup = async (files) => {
-        const outcomes: FileOutcome[] = [];
-        for (const file of files) outcomes.push(chunkFileSync(ctx, file));
-        return outcomes;
-      };
+      chunkGroup = (files) => chunkFileGroup(ctx, files);
     } else {
       const threadPool = new ThreadPool<ChunkThreadTask, ChunkThreadReply>({
         filename: threadModuleUrl(import.meta.url, 'chunk-thread'),
@@ -198,14 +215,14 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
       chunkGroup = async (files) => {
         try {
           const reply = await threadPool.run({ kind: 'files', files });
-          if (reply.kind === 'files') return reply.outcomes;
+          if (reply.kind === 'group') return reply.group;
           throw new Error(`unexpected reply ${reply.kind}`);
         } catch (err) {
           // A thread died (or answered nonsense) on this group: each file alone tells which one it was.
-          if (files.length > 1) return (await Promise.all(files.map((f) => chunkGroup([f])))).flat();
-          return [
-            { ok: false, reason: `chunking failed: the chunking thread failed: ${messageOf(err)}`, byteLength: 0 },
-          ];
+          if (files.length > 1) return joinGroups(await Promise.all(files.map((f) => chunkGroup([f]))));
+          const reason = `chunking failed: the chunking thread failed: ${messageOf(err)}`;
+          const empty = new Uint8Array(0);
+          return { files: [{ ok: false, reason, byteLength: 0 }], chunks: empty, sections: empty, manifests: empty };
         }
       };
     }
@@ -213,39 +230,39 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
     const progress: Progress = createProgress(io, listing.files.length, !options.quiet);
     try {
       // A window of file groups in flight, written strictly in input order.
-      const inFlight: { files: FileTask[]; outcomes: Promise<readonly FileOutcome[]> }[] = [];
+      const inFlight: { files: FileTask[]; group: Promise<ChunkedGroup> }[] = [];
+      // Groups of the same files whatever the thread count (Avro blocks end where groups end, so the
+      // output is the same byte for byte with --threads 0).
       const windowSize = Math.max(1, threads * TASKS_IN_FLIGHT_PER_THREAD);
-      const groupSize = threads === 0 ? 1 : FILES_PER_TASK;
       let next = 0;
       const fill = (): void => {
         while (inFlight.length < windowSize && next < listing.files.length) {
-          const files = listing.files.slice(next, next + groupSize).map((f) => ({ fsPath: f.fsPath, docId: f.docId }));
+          const files = listing.files
+            .slice(next, next + FILES_PER_TASK)
+            .map((f) => ({ fsPath: f.fsPath, docId: f.docId }));
           next += files.length;
-          inFlight.push({ files, outcomes: chunkGroup(files) });
+          inFlight.push({ files, group: chunkGroup(files) });
         }
       };
       fill();
       for (let head = inFlight.shift(); head !== undefined; head = inFlight.shift()) {
-        const outcomes = await head.outcomes;
+        const group = await head.group;
         fill();
-        for (const [i, outcome] of outcomes.entries()) {
-          const file = head.files[i];
-          if (!outcome.ok) {
-            progress.log(`${file?.docId ?? '?'}: ${outcome.reason}`);
+        await out.writeEncoded(group.chunks);
+        if (sections !== null && group.sections !== null) await sections.writeEncoded(group.sections);
+        if (manifests !== null && group.manifests !== null) await manifests.writeEncoded(group.manifests);
+        for (const [i, file] of group.files.entries()) {
+          if (!file.ok) {
+            progress.log(`${head.files[i]?.docId ?? '?'}: ${file.reason}`);
             stats.failedFiles += 1;
-            progress.advance(outcome.byteLength);
-            continue;
+          } else {
+            stats.documents += 1;
+            stats.chunks += file.chunks;
+            stats.tokens += file.tokens;
+            stats.overCapGraphemes += file.overCapGraphemes;
+            stats.bytes += file.byteLength;
           }
-          const result = outcome.result;
-          for (const chunk of result.chunks) await out.write(chunk);
-          if (sections !== null) for (const section of result.sections) await sections.write(section);
-          if (manifests !== null) await manifests.write(result.manifest);
-          stats.documents += 1;
-          stats.chunks += result.chunks.length;
-          stats.tokens += result.manifest.total_tokens;
-          stats.overCapGraphemes += result.overCapGraphemes;
-          stats.bytes += outcome.byteLength;
-          progress.advance(outcome.byteLength);
+          progress.advance(file.byteLength);
         }
       }
     } finally {

@@ -1,16 +1,30 @@
 /**
- * One file to its chunks, the unit of work of `chunkline chunk`. The same code runs in the main thread
- * (`--threads 0`) and in each thread of the pool (chunk-thread.ts), which builds its own context, and so
- * loads its own tokenizer, once from a {@link ChunkTaskSpec}.
+ * A group of files to their encoded records, the unit of work of `chunkline chunk`. The same code runs
+ * in the main thread (`--threads 0`) and in each thread of the pool (chunk-thread.ts), which builds its
+ * own context, and so loads its own tokenizer, once from a {@link ChunkTaskSpec}. Records are encoded
+ * where they are made (JSON lines, or Avro container blocks), so the main thread only writes bytes in
+ * order: encoding them there, and copying every record object across threads, made the main thread the
+ * bottleneck with more than one chunking thread.
  */
 import { createChunker, isChunkingError, verifyChunks, verifySections } from '@chunkline/chunking';
 import type { Chunker, ChunkedDocument, ChunkerOptions, DocumentInput, Tokenizer } from '@chunkline/chunking';
-import { inOrder } from '@chunkline/runtime/in-order';
+import { encodeContainerBlocks, type RecordKind } from '@chunkline/records';
+import { inOrder, transferring } from '@chunkline/runtime/thread';
 import { loadTokenizer } from '@chunkline/tokenizers';
 import { contentTypeOf, readTextFileSync, type ReadResult } from './files.js';
 
 /** Violations printed per file by --verify; the rest are counted. */
 const MAX_VIOLATIONS_SHOWN = 5;
+
+/** How an output file holds its records. */
+export type OutputFormat = 'jsonl' | 'avro';
+
+/** The format of each output file; null for an output not asked for. */
+export interface OutputFormats {
+  readonly chunks: OutputFormat;
+  readonly sections: OutputFormat | null;
+  readonly manifests: OutputFormat | null;
+}
 
 /** Plain data a chunking thread is built from (structured-clonable). */
 export interface ChunkTaskSpec {
@@ -18,6 +32,7 @@ export interface ChunkTaskSpec {
   readonly tokenizer: string;
   readonly chunkerOptions: ChunkerOptions;
   readonly verify: boolean;
+  readonly outputs: OutputFormats;
 }
 
 /** A tokenizer and chunker ready to chunk files. */
@@ -37,6 +52,30 @@ export interface FileTask {
 export type FileOutcome =
   | { readonly ok: true; readonly result: ChunkedDocument; readonly byteLength: number }
   | { readonly ok: false; readonly reason: string; readonly byteLength: number };
+
+/** One file of a {@link ChunkedGroup}: its counts (its records are in the group's bytes), or why it failed. */
+export type FileSummary =
+  | {
+      readonly ok: true;
+      readonly byteLength: number;
+      readonly chunks: number;
+      /** The manifest's `total_tokens`. */
+      readonly tokens: number;
+      readonly overCapGraphemes: number;
+    }
+  | { readonly ok: false; readonly reason: string; readonly byteLength: number };
+
+/**
+ * A group of files chunked: a summary per file, in order, and the records of the files that were
+ * chunked, in the same order, encoded for each output (null for an output not asked for). Each byte
+ * array has an ArrayBuffer of its own (a thread transfers them).
+ */
+export interface ChunkedGroup {
+  readonly files: readonly FileSummary[];
+  readonly chunks: Uint8Array<ArrayBuffer>;
+  readonly sections: Uint8Array<ArrayBuffer> | null;
+  readonly manifests: Uint8Array<ArrayBuffer> | null;
+}
 
 /** Loads the tokenizer and builds the chunker of a spec (errors as `loadTokenizer`/`createChunker` throw them). */
 export async function createChunkContext(spec: ChunkTaskSpec): Promise<ChunkContext> {
@@ -93,20 +132,89 @@ function chunkRead(ctx: ChunkContext, file: FileTask, read: ReadResult): FileOut
   }
 }
 
+/** A string's UTF-8 bytes in an ArrayBuffer of their own (Buffer.from may use Node's shared pool). */
+function utf8(text: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(Buffer.byteLength(text, 'utf8'));
+  Buffer.from(bytes.buffer).write(text, 'utf8');
+  return bytes;
+}
+
+/** Records encoded for an output file of `format`: JSON lines (key order as in each record), or Avro blocks. */
+export function encodeRecords(
+  format: OutputFormat,
+  kind: RecordKind,
+  records: readonly unknown[],
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (format === 'avro') return encodeContainerBlocks(kind, records);
+  let text = '';
+  for (const record of records) text += `${JSON.stringify(record)}\n`;
+  return Promise.resolve(utf8(text));
+}
+
+/** Encodes the records of the files that were chunked, for each output of `outputs`. */
+export async function encodeGroup(outputs: OutputFormats, outcomes: readonly FileOutcome[]): Promise<ChunkedGroup> {
+  const done = outcomes.flatMap((o) => (o.ok ? [o.result] : []));
+  const [chunks, sections, manifests] = await Promise.all([
+    encodeRecords(
+      outputs.chunks,
+      'chunk',
+      done.flatMap((r) => r.chunks),
+    ),
+    outputs.sections === null
+      ? null
+      : encodeRecords(
+          outputs.sections,
+          'section',
+          done.flatMap((r) => r.sections),
+        ),
+    outputs.manifests === null
+      ? null
+      : encodeRecords(
+          outputs.manifests,
+          'manifest',
+          done.map((r) => r.manifest),
+        ),
+  ]);
+  const files = outcomes.map((o): FileSummary =>
+    o.ok
+      ? {
+          ok: true,
+          byteLength: o.byteLength,
+          chunks: o.result.chunks.length,
+          tokens: o.result.manifest.total_tokens,
+          overCapGraphemes: o.result.overCapGraphemes,
+        }
+      : o,
+  );
+  return { files, chunks, sections, manifests };
+}
+
+/** Reads, chunks and encodes a group of files (a file that fails is summarised, never thrown). */
+export function chunkFileGroup(ctx: ChunkContext, files: readonly FileTask[]): Promise<ChunkedGroup> {
+  return encodeGroup(
+    ctx.spec.outputs,
+    files.map((file) => chunkFileSync(ctx, file)),
+  );
+}
+
 /**
- * What the pool sends to a chunking thread: files to read and chunk, or documents already in memory.
- * Several at a time: one message each way per task, so small files do not pay it one by one.
+ * What the pool sends to a chunking thread: files to read and chunk, or documents already in memory
+ * (the thread benchmark's). Several at a time: one message each way per task, so small files do not pay
+ * it one by one.
  */
 export type ChunkThreadTask =
   | { readonly kind: 'probe' }
   | { readonly kind: 'files'; readonly files: readonly FileTask[] }
   | { readonly kind: 'docs'; readonly docs: readonly DocumentInput[] };
 
-/** What a chunking thread answers, in the order of the task's files or documents. */
-export type ChunkThreadReply =
-  | { readonly kind: 'probe' }
-  | { readonly kind: 'files'; readonly outcomes: readonly FileOutcome[] }
-  | { readonly kind: 'docs'; readonly results: readonly ChunkedDocument[] };
+/** What a chunking thread answers: for files and documents, their group, in the task's order. */
+export type ChunkThreadReply = { readonly kind: 'probe' } | { readonly kind: 'group'; readonly group: ChunkedGroup };
+
+/** A group's reply, with its byte arrays transferred rather than copied (piscina sends the reply itself). */
+function groupReply(group: ChunkedGroup): ChunkThreadReply {
+  const transfer = [group.chunks, group.sections, group.manifests].flatMap((b) => (b === null ? [] : [b.buffer]));
+  return transferring<ChunkThreadReply>({ kind: 'group', group }, transfer);
+}
 
 /** The task handler of a chunking thread. A `docs` task's chunking error rejects its task. */
 export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promise<ChunkThreadReply> {
@@ -115,13 +223,16 @@ export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promis
     switch (task.kind) {
       case 'probe':
         return { kind: 'probe' };
-      case 'files': {
-        const outcomes: FileOutcome[] = [];
-        for (const file of task.files) outcomes.push(chunkFileSync(ctx, file));
-        return { kind: 'files', outcomes };
+      case 'files':
+        return groupReply(await chunkFileGroup(ctx, task.files));
+      case 'docs': {
+        const outcomes = task.docs.map((doc): FileOutcome => ({
+          ok: true,
+          result: ctx.chunker.chunk(doc),
+          byteLength: Buffer.byteLength(doc.text),
+        }));
+        return groupReply(await encodeGroup(ctx.spec.outputs, outcomes));
       }
-      case 'docs':
-        return { kind: 'docs', results: task.docs.map((doc) => ctx.chunker.chunk(doc)) };
     }
   });
 }

@@ -40,9 +40,18 @@ export class JsonlFileWriter {
   }
 
   /** Appends one record as a line of JSON (key order as in `record`); waits when the buffer is full. */
-  async write(record: unknown): Promise<void> {
+  write(record: unknown): Promise<void> {
+    return this.append(`${JSON.stringify(record)}\n`);
+  }
+
+  /** Appends lines already encoded (UTF-8 JSON lines, each ending in a newline). */
+  writeEncoded(lines: Uint8Array): Promise<void> {
+    return this.append(lines);
+  }
+
+  private async append(data: string | Uint8Array): Promise<void> {
     if (this.failure) throw this.failure;
-    if (!this.stream.write(`${JSON.stringify(record)}\n`)) {
+    if (!this.stream.write(data)) {
       // once() rejects if 'error' is emitted while waiting, so this cannot hang on a dead stream.
       await once(this.stream, 'drain');
     }
