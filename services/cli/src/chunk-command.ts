@@ -1,9 +1,11 @@
 /**
- * `chunkline chunk`: files and folders → Chunk records (and optionally DocumentManifest records) as
- * JSON Lines or Avro. Files are chunked on a pool of `--threads` worker threads (default: one per CPU;
- * 0 = in the main thread), each with its own tokenizer, in groups of a few files; at most two groups
- * per thread are in flight and records are written in input order as they come back, so memory holds
- * a few documents, not the corpus, and the output is the same byte for byte whatever the thread count.
+ * `chunkline chunk`: files and folders → Chunk records (and optionally DocumentManifest and Section
+ * records) as JSON Lines or Avro. Files are chunked on a pool of `--threads` worker threads (default: one
+ * per CPU; 0 = in the main thread), each with its own tokenizer, in groups of a few files; each group's
+ * records are encoded for the output files where they were made (chunk-task.ts), and the main thread
+ * writes the bytes of the groups in input order as they come back. At most four groups per thread are in
+ * flight, so memory holds a few documents, not the corpus, and the output is the same byte for byte
+ * whatever the thread count.
  */
 import path from 'node:path';
 import { compileChunkerOptions, isChunkingError } from '@chunkline/chunking';
