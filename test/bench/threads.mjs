@@ -16,11 +16,14 @@
 // MB/s is the median of the passes; the speedup the median of the ratios of passes made one after the
 // other. The output of every pass is hashed (after its clock stops): every pass and thread count must
 // give the same bytes.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ThreadPool } from '@chunkline/runtime';
 
 const THREAD_MODULE = pathToFileURL(path.join(import.meta.dirname, 'lib', 'bench-thread.mjs')).href;
@@ -107,7 +110,21 @@ export async function benchThreads({
   try {
     const files = writeFiles(dir, 'timed', docs);
     const warm = { kind: 'files', files: writeFiles(dir, 'warm', warmDocs) };
-    return await measure({ name, bytes, files, warm, maxTokens, strategy, threadCounts, pools, settle, steady, log });
+    const spec = { name, bytes, files, warm, maxTokens, strategy, threadCounts, pools, settle, steady };
+    const specPath = path.join(dir, 'spec.json');
+    writeFileSync(specPath, JSON.stringify(spec));
+    // In a process of its own, as `chunkline chunk` runs: this process holds the corpus and the other
+    // parts' results, and its garbage collector's work (on helper threads) would take CPU from two
+    // chunking threads, not from one.
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), specPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (text) => (stdout += text));
+    createInterface({ input: child.stderr }).on('line', (line) => log?.(line));
+    const [code, signal] = await once(child, 'close');
+    if (code !== 0) throw new Error(`the thread benchmark process failed (exit ${code ?? signal})`);
+    return JSON.parse(stdout);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -197,4 +214,11 @@ export function printThreads(results) {
       `  same output for every pass and thread count: ${r.sameOutput ? 'yes' : 'NO'} (${r.rows[0]?.chunks} chunks)`,
     );
   }
+}
+
+// `node threads.mjs SPEC.json`: the measuring process benchThreads starts; the result as JSON on stdout.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+  const result = await measure({ ...spec, log: (line) => process.stderr.write(`${line}\n`) });
+  process.stdout.write(JSON.stringify(result));
 }
