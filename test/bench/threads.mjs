@@ -34,7 +34,7 @@ function median(xs) {
 }
 
 /** Files per task and tasks in flight per thread, as `chunkline chunk` groups them. */
-const DOCS_PER_TASK = 8;
+const FILES_PER_TASK = 8;
 const TASKS_IN_FLIGHT_PER_THREAD = 4;
 
 /**
@@ -52,7 +52,7 @@ function writeFiles(dir, prefix, docs) {
 }
 
 /**
- * Chunks `docs` through `pool` with `window` tasks in flight, in order, as `chunkline chunk` does:
+ * Chunks `files` through `pool` with `window` tasks in flight, in order, as `chunkline chunk` does:
  * resolves with each task's chunk records, encoded as JSON lines by the thread, and the chunk count.
  */
 async function pass(pool, files, window) {
@@ -61,8 +61,8 @@ async function pass(pool, files, window) {
   let next = 0;
   const fill = () => {
     while (inFlight.length < window && next < files.length) {
-      inFlight.push(pool.run({ kind: 'files', files: files.slice(next, next + DOCS_PER_TASK) }));
-      next += DOCS_PER_TASK;
+      inFlight.push(pool.run({ kind: 'files', files: files.slice(next, next + FILES_PER_TASK) }));
+      next += FILES_PER_TASK;
     }
   };
   fill();

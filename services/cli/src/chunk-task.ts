@@ -12,6 +12,7 @@ import { encodeContainerBlocks, type RecordKind } from '@chunkline/records';
 import { inOrder, transferring } from '@chunkline/runtime/thread';
 import { loadTokenizer } from '@chunkline/tokenizers';
 import { contentTypeOf, readTextFileSync, type ReadResult } from './files.js';
+import { jsonLine } from './jsonl-writer.js';
 
 /** Violations printed per file by --verify; the rest are counted. */
 const MAX_VIOLATIONS_SHOWN = 5;
@@ -147,12 +148,12 @@ export function encodeRecords(
 ): Promise<Uint8Array<ArrayBuffer>> {
   if (format === 'avro') return encodeContainerBlocks(kind, records);
   let text = '';
-  for (const record of records) text += `${JSON.stringify(record)}\n`;
+  for (const record of records) text += jsonLine(record);
   return Promise.resolve(utf8(text));
 }
 
 /** Encodes the records of the files that were chunked, for each output of `outputs`. */
-export async function encodeGroup(outputs: OutputFormats, outcomes: readonly FileOutcome[]): Promise<ChunkedGroup> {
+async function encodeGroup(outputs: OutputFormats, outcomes: readonly FileOutcome[]): Promise<ChunkedGroup> {
   const done = outcomes.flatMap((o) => (o.ok ? [o.result] : []));
   const [chunks, sections, manifests] = await Promise.all([
     encodeRecords(
@@ -198,16 +199,13 @@ export function chunkFileGroup(ctx: ChunkContext, files: readonly FileTask[]): P
 }
 
 /**
- * What the pool sends to a chunking thread: files to read and chunk, or documents already in memory
- * (the thread benchmark's). Several at a time: one message each way per task, so small files do not pay
- * it one by one.
+ * What the pool sends to a chunking thread: files to read and chunk. Several at a time: one message each
+ * way per task, so small files do not pay it one by one.
  */
 export type ChunkThreadTask =
-  | { readonly kind: 'probe' }
-  | { readonly kind: 'files'; readonly files: readonly FileTask[] }
-  | { readonly kind: 'docs'; readonly docs: readonly DocumentInput[] };
+  { readonly kind: 'probe' } | { readonly kind: 'files'; readonly files: readonly FileTask[] };
 
-/** What a chunking thread answers: for files and documents, their group, in the task's order. */
+/** What a chunking thread answers: for files, their group, in the task's order. */
 export type ChunkThreadReply = { readonly kind: 'probe' } | { readonly kind: 'group'; readonly group: ChunkedGroup };
 
 /** A group's reply, with its byte arrays transferred rather than copied (piscina sends the reply itself). */
@@ -216,7 +214,7 @@ function groupReply(group: ChunkedGroup): ChunkThreadReply {
   return transferring<ChunkThreadReply>({ kind: 'group', group }, transfer);
 }
 
-/** The task handler of a chunking thread. A `docs` task's chunking error rejects its task. */
+/** The task handler of a chunking thread. */
 export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promise<ChunkThreadReply> {
   // One task at a time, in order: the pool sends the next task before this one is done.
   return inOrder(async (task: ChunkThreadTask): Promise<ChunkThreadReply> => {
@@ -225,14 +223,6 @@ export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promis
         return { kind: 'probe' };
       case 'files':
         return groupReply(await chunkFileGroup(ctx, task.files));
-      case 'docs': {
-        const outcomes = task.docs.map((doc): FileOutcome => ({
-          ok: true,
-          result: ctx.chunker.chunk(doc),
-          byteLength: Buffer.byteLength(doc.text),
-        }));
-        return groupReply(await encodeGroup(ctx.spec.outputs, outcomes));
-      }
     }
   });
 }

@@ -13,6 +13,14 @@ import { finished } from 'node:stream/promises';
 /** Bytes buffered before `write` waits for the disk (the stream's high-water mark). */
 const BUFFER_BYTES = 1 << 20;
 
+/**
+ * A record as one line of a JSON Lines file, key order as in `record`: what every JSON Lines output and
+ * `chunkline inspect` print, so that they agree byte for byte.
+ */
+export function jsonLine(record: unknown): string {
+  return `${JSON.stringify(record)}\n`;
+}
+
 export class JsonlFileWriter {
   /** Set by the stream's 'error' event; every later call rethrows it. */
   private failure: Error | undefined;
@@ -39,9 +47,9 @@ export class JsonlFileWriter {
     return new JsonlFileWriter(finalPath, tempPath, stream);
   }
 
-  /** Appends one record as a line of JSON (key order as in `record`); waits when the buffer is full. */
+  /** Appends one record as a line of JSON ({@link jsonLine}); waits when the buffer is full. */
   write(record: unknown): Promise<void> {
-    return this.append(`${JSON.stringify(record)}\n`);
+    return this.append(jsonLine(record));
   }
 
   /** Appends lines already encoded (UTF-8 JSON lines, each ending in a newline). */
