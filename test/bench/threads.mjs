@@ -25,6 +25,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ThreadPool } from '@chunkline/runtime';
+import { createSharedPieceCache } from '@chunkline/tokenizers';
 
 const THREAD_MODULE = pathToFileURL(path.join(import.meta.dirname, 'lib', 'bench-thread.mjs')).href;
 
@@ -154,6 +155,8 @@ async function measure({ name, bytes, files, warm, maxTokens, strategy, threadCo
           chunkerOptions: { strategy, maxTokens, reservedTokens: 2 },
           verify: false,
           outputs: { chunks: 'jsonl', sections: null, manifests: null },
+          // As `chunkline chunk` does: one piece cache for the pool's threads.
+          pieceCache: createSharedPieceCache(),
         },
       }),
     }));

@@ -35,7 +35,7 @@
  */
 import type { Encoding } from '@chunkline/chunking';
 import type { AlignedEncoder, LibraryPipeline } from './aligned-encoder.js';
-import { FNV_BASIS, FNV_PRIME, PieceCache, hashUnits } from './piece-cache.js';
+import { FNV_BASIS, FNV_PRIME, PieceCache, type SharedPieces, hashUnits } from './piece-cache.js';
 
 /** Which encoder a loaded tokenizer uses. */
 export type EncoderKind = 'fast-wordpiece' | 'fast-bytelevel-bpe' | 'reference';
@@ -200,9 +200,14 @@ abstract class FastEncoderBase {
     return true;
   }
 
-  /** Empties the piece cache. */
+  /** Empties the piece cache (the shared table too: only while no other thread encodes with it). */
   clearCache(): void {
     this.cache.clear();
+  }
+
+  /** Looks pieces up in, and adds them to, a table the process's chunking threads share (see PieceCache). */
+  shareCache(shared: SharedPieces): void {
+    this.cache.share(shared);
   }
 
   /**

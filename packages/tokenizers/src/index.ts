@@ -11,4 +11,5 @@ export {
   type LoadTokenizerOptions,
 } from './load.js';
 export type { EncoderKind } from './fast-encoder.js';
+export { createSharedPieceCache, SHARED_CACHE_LIMIT, type SharedPieceCacheHandle } from './piece-cache.js';
 export { TokenizerLoadError, isTokenizerLoadError, type TokenizerErrorCode } from './errors.js';

@@ -7,6 +7,7 @@ import type { Encoding, Tokenizer } from '@chunkline/chunking';
 import { AlignedEncoder, type LibraryPipeline } from './aligned-encoder.js';
 import { TokenizerLoadError } from './errors.js';
 import { type EncoderKind, type FastEncoder, selectFastEncoder } from './fast-encoder.js';
+import { type SharedPieceCacheHandle, SharedPieces } from './piece-cache.js';
 
 /** Options of {@link loadTokenizer}. */
 export interface LoadTokenizerOptions {
@@ -18,6 +19,12 @@ export interface LoadTokenizerOptions {
   encoder?: 'auto' | 'fast' | 'reference';
   /** Told once, at load, which encoder was chosen and why. */
   onEncoderSelected?: (kind: EncoderKind, reason: string) => void;
+  /**
+   * A piece cache shared with the other threads that chunk with the same tokenizer
+   * ({@link createSharedPieceCache}): a word one thread has tokenized is then not tokenized again by
+   * another. Used by the fast encoders; the reference encoder has no cache.
+   */
+  sharedCache?: SharedPieceCacheHandle;
 }
 
 /** Name of the tokenizer used when none is configured. */
@@ -187,6 +194,13 @@ export async function loadTokenizer(
   }
   options.onEncoderSelected?.(fast?.kind ?? 'reference', reason);
   const fingerprint = createHash('sha256').update(tj.raw).update(tc.raw).digest('hex').slice(0, 16);
+  if (options.sharedCache !== undefined && fast !== null) {
+    try {
+      fast.shareCache(new SharedPieces(options.sharedCache, fingerprint));
+    } catch (cause) {
+      throw new TokenizerLoadError('UNSUPPORTED', `${dir}: ${(cause as Error).message}`, { cause });
+    }
+  }
   const named = tc.json.name_or_path ?? tc.json._name_or_path;
   const id = bundled ? nameOrDir : typeof named === 'string' && named !== '' ? named : basename(dir);
   return new HfTokenizer(id, dir, fingerprint, lib, encoder, fast);

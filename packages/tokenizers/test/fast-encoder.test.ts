@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CORPUS_DIR, FIXTURES_DIR, fixtureDocuments, readText } from '../../../test/fixtures/fixtures.js';
-import { bundledTokenizerDir, type HfTokenizer, loadTokenizer } from '@chunkline/tokenizers';
+import { bundledTokenizerDir, createSharedPieceCache, type HfTokenizer, loadTokenizer } from '@chunkline/tokenizers';
 
 const KNOWN = join(FIXTURES_DIR, 'known-differences');
 
@@ -163,6 +163,21 @@ describe.each([
       }),
       { numRuns: 600 },
     );
+  });
+
+  it('equals the reference with a piece cache shared by two tokenizers, also once the table is full', async () => {
+    // 3,000 pieces: the fixture corpus fills the table, and each tokenizer's own cache takes the rest.
+    const sharedCache = createSharedPieceCache(3000);
+    const pair = [
+      await loadTokenizer(name, { encoder: 'fast', sharedCache }),
+      await loadTokenizer(name, { encoder: 'fast', sharedCache }),
+    ] as const;
+    // Each document through one tokenizer, then through the other, which finds its pieces in the table.
+    for (const [i, file] of DOCS.entries()) {
+      const text = readText(join(CORPUS_DIR, file));
+      expect(firstDifference(pair[i % 2] as HfTokenizer, text)).toBe('');
+      expect(firstDifference(pair[(i + 1) % 2] as HfTokenizer, text)).toBe('');
+    }
   });
 
   it('equals the reference inside long runs with no whitespace', async () => {

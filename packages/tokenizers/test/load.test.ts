@@ -2,7 +2,12 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundledTokenizerDir, isTokenizerLoadError, loadTokenizer } from '@chunkline/tokenizers';
+import {
+  bundledTokenizerDir,
+  createSharedPieceCache,
+  isTokenizerLoadError,
+  loadTokenizer,
+} from '@chunkline/tokenizers';
 
 const tmp = mkdtempSync(join(tmpdir(), 'chunkline-tok-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -24,6 +29,18 @@ describe('loadTokenizer', () => {
       101, 7592, 1010, 2026, 3899, 2003, 10140, 102,
     ]);
     expect(Array.from(tok.encode('Hello, my dog is cute').ids)).toEqual([7592, 1010, 2026, 3899, 2003, 10140]);
+  });
+
+  it("refuses a shared piece cache that holds another tokenizer's pieces", async () => {
+    const sharedCache = createSharedPieceCache(100);
+    await loadTokenizer('qwen3', { sharedCache });
+    await loadTokenizer('qwen3', { sharedCache }); // the same tokenizer again: fine
+    const err = await loadTokenizer('bert-base-uncased', { sharedCache }).then(
+      () => new Error('loading did not fail'),
+      (e: unknown) => e as Error,
+    );
+    expect(isTokenizerLoadError(err) && err.code).toBe('UNSUPPORTED');
+    expect(err.message).toMatch(/bert-base-uncased: this shared piece cache holds another tokenizer's pieces/);
   });
 
   it('loads Qwen3 byte-level BPE by name and from its directory', async () => {

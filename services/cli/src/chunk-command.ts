@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { compileChunkerOptions, isChunkingError } from '@chunkline/chunking';
 import { ThreadPool, threadModuleUrl } from '@chunkline/runtime';
-import { isTokenizerLoadError } from '@chunkline/tokenizers';
+import { createSharedPieceCache, isTokenizerLoadError } from '@chunkline/tokenizers';
 import type { CompiledChunkOptions } from './args.js';
 import {
   chunkFileGroup,
@@ -203,7 +203,9 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
       const threadPool = new ThreadPool<ChunkThreadTask, ChunkThreadReply>({
         filename: threadModuleUrl(import.meta.url, 'chunk-thread'),
         threads,
-        workerData: spec,
+        // One piece cache for all the threads: a word one of them has tokenized is not tokenized again
+        // by another (with a cache each, two threads did a third more tokenizing on cache misses).
+        workerData: { ...spec, pieceCache: createSharedPieceCache() } satisfies ChunkTaskSpec,
       });
       try {
         await threadPool.ready({ kind: 'probe' });

@@ -10,7 +10,7 @@ import { createChunker, isChunkingError, verifyChunks, verifySections } from '@c
 import type { Chunker, ChunkedDocument, ChunkerOptions, DocumentInput, Tokenizer } from '@chunkline/chunking';
 import { encodeContainerBlocks, type RecordKind } from '@chunkline/records';
 import { inOrder, transferring } from '@chunkline/runtime/thread';
-import { loadTokenizer } from '@chunkline/tokenizers';
+import { loadTokenizer, type SharedPieceCacheHandle } from '@chunkline/tokenizers';
 import { contentTypeOf, readTextFileSync, type ReadResult } from './files.js';
 import { jsonLine } from './jsonl-writer.js';
 
@@ -34,6 +34,8 @@ export interface ChunkTaskSpec {
   readonly chunkerOptions: ChunkerOptions;
   readonly verify: boolean;
   readonly outputs: OutputFormats;
+  /** The piece cache the chunking threads share (the tokenizer's own cache when absent). */
+  readonly pieceCache?: SharedPieceCacheHandle;
 }
 
 /** A tokenizer and chunker ready to chunk files. */
@@ -80,7 +82,7 @@ export interface ChunkedGroup {
 
 /** Loads the tokenizer and builds the chunker of a spec (errors as `loadTokenizer`/`createChunker` throw them). */
 export async function createChunkContext(spec: ChunkTaskSpec): Promise<ChunkContext> {
-  const tokenizer = await loadTokenizer(spec.tokenizer);
+  const tokenizer = await loadTokenizer(spec.tokenizer, { sharedCache: spec.pieceCache });
   return { tokenizer, chunker: createChunker(tokenizer, spec.chunkerOptions), spec };
 }
 
