@@ -4,6 +4,7 @@
  */
 import { createLogger, createMetrics, HealthTracker, logEvents, startHttpServer } from '@chunkline/observability';
 import { latestSchema, topicSubject } from '@chunkline/records';
+import { createSharedPieceCache } from '@chunkline/tokenizers';
 import {
   ChunkWorker,
   connectionFromEnv,
@@ -61,7 +62,9 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     pool = new ThreadPool<RecordTask, RecordReply>({
       filename: threadModuleUrl(import.meta.url, 'processor-thread'),
       threads: config.CHUNKLINE_WORKER_THREADS,
-      workerData: spec,
+      // One piece cache for all the threads: a word one of them has tokenized is not tokenized again by
+      // another.
+      workerData: { ...spec, pieceCache: createSharedPieceCache() } satisfies ProcessorSpec,
       onError: (err) => logger.error({ err }, 'a chunking thread failed outside a record'),
     });
     try {

@@ -11,7 +11,7 @@ import {
   type CompiledWorkerOptions,
   type OutputEncoder,
 } from '@chunkline/runtime';
-import { loadTokenizer } from '@chunkline/tokenizers';
+import { loadTokenizer, type SharedPieceCacheHandle } from '@chunkline/tokenizers';
 import type { WorkerConfig } from './config.js';
 
 /** Schema Registry ids of the output schemas, when output is registry-framed. */
@@ -25,6 +25,8 @@ export interface RegistryIds {
 export interface ProcessorSpec {
   readonly config: WorkerConfig;
   readonly registryIds: RegistryIds | null;
+  /** The piece cache the chunking threads share (the tokenizer's own cache when absent). */
+  readonly pieceCache?: SharedPieceCacheHandle;
 }
 
 /** A built processor and what the logs say about it. */
@@ -66,7 +68,7 @@ export function registryOf(config: WorkerConfig): SchemaRegistryClient | undefin
 /** Loads the tokenizer and builds the record processor of a spec. */
 export async function buildProcessor(spec: ProcessorSpec): Promise<BuiltProcessor> {
   const { config, registryIds } = spec;
-  const tokenizer = await loadTokenizer(config.CHUNKLINE_TOKENIZER);
+  const tokenizer = await loadTokenizer(config.CHUNKLINE_TOKENIZER, { sharedCache: spec.pieceCache });
   const chunker = createChunker(tokenizer, {
     strategy: config.CHUNKLINE_STRATEGY,
     maxTokens: config.CHUNKLINE_MAX_TOKENS,
