@@ -71,6 +71,8 @@ export class ContainerWriter {
   private readonly done: Promise<unknown>;
   private readonly header: Promise<void>;
   private failure: Error | undefined;
+  /** Bytes appended (the header and blocks). */
+  private written = 0;
 
   constructor(path: string, kind: RecordKind) {
     this.file = createWriteStream(path);
@@ -92,7 +94,21 @@ export class ContainerWriter {
 
   private async append(bytes: Uint8Array): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
+    this.written += bytes.byteLength;
     if (!this.file.write(bytes)) await once(this.file, 'drain');
+  }
+
+  /**
+   * Resolves, once every byte appended so far is in the file, with their count: where blocks written
+   * into the file by other means (positional writes, e.g. from other threads) may start.
+   */
+  async size(): Promise<number> {
+    await this.header;
+    if (this.failure !== undefined) throw this.failure;
+    await new Promise<void>((resolve, reject) => {
+      this.file.write(new Uint8Array(0), (err) => (err ? reject(err) : resolve()));
+    });
+    return this.written;
   }
 
   /** Flushes and closes the file; resolves when every byte is in it. */

@@ -12,12 +12,19 @@ import { JsonlFileWriter } from './jsonl-writer.js';
 export interface RecordFileWriter {
   /** Appends records encoded by `encodeRecords` for this file's format (JSON lines, or Avro blocks). */
   writeEncoded(bytes: Uint8Array): Promise<void>;
+  /**
+   * From now on the records are written into the temporary file `path` by positional writes (the
+   * chunking threads'), from `position` on (after an Avro header): resolves when what this writer
+   * wrote is in the file. `writeEncoded` fails after this; `commit` still closes and renames the file.
+   */
+  positional(): Promise<{ path: string; position: number }>;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
 
 export class AvroFileWriter implements RecordFileWriter {
   private done = false;
+  private handedOver = false;
   private constructor(
     readonly finalPath: string,
     private readonly tempPath: string,
@@ -30,7 +37,13 @@ export class AvroFileWriter implements RecordFileWriter {
   }
 
   writeEncoded(blocks: Uint8Array): Promise<void> {
+    if (this.handedOver) return Promise.reject(new Error('the file is written by positional writes now'));
     return this.writer.writeBlocks(blocks);
+  }
+
+  async positional(): Promise<{ path: string; position: number }> {
+    this.handedOver = true;
+    return { path: this.tempPath, position: await this.writer.size() };
   }
 
   async commit(): Promise<void> {

@@ -21,14 +21,16 @@ import {
   type ChunkTaskSpec,
   type ChunkThreadReply,
   type ChunkThreadTask,
+  type FileSummary,
   type FileTask,
 } from './chunk-task.js';
+import { type GroupBytes, GroupPlacement } from './group-output.js';
 import { listInputFiles } from './files.js';
 import type { CliIo } from './io.js';
 import { openRecordWriter, outputFormatOf, type RecordFileWriter } from './avro-writer.js';
 import { readModelPlan } from './model-config.js';
 import { createProgress, formatMbPerSecond, type Progress } from './progress.js';
-import { EXIT_USAGE } from './usage.js';
+import { EXIT_USAGE, FileError } from './usage.js';
 
 /** Exit code when some files failed (the others are still chunked and written). */
 export const EXIT_FILES_FAILED = 1;
@@ -49,6 +51,107 @@ function joinGroups(groups: readonly ChunkedGroup[]): ChunkedGroup {
     sections: join(groups.map((g) => g.sections)),
     manifests: join(groups.map((g) => g.manifests)),
   };
+}
+
+/**
+ * Starts `start(g)` for groups 0, 1, … with at most `window` of them started and not yet taken, and
+ * calls `take(g, result)` strictly in input order.
+ */
+async function inOrderWindow<T>(
+  count: number,
+  window: number,
+  start: (g: number) => Promise<T>,
+  take: (g: number, result: T) => Promise<void> | void,
+): Promise<void> {
+  const inFlight: Promise<T>[] = [];
+  let next = 0;
+  const fill = (): void => {
+    while (inFlight.length < window && next < count) inFlight.push(start(next++));
+  };
+  fill();
+  for (let g = 0; inFlight.length > 0; g++) {
+    const result = await (inFlight.shift() as Promise<T>);
+    fill();
+    await take(g, result);
+  }
+}
+
+/** A failure to write an output file, reported by a chunking thread (the run fails). */
+class OutputError extends FileError {}
+
+/**
+ * Chunks `groups` of files on `pool` (the threads of chunk-thread.ts) with at most `window` groups in
+ * flight. The threads write the records into the files of `writers` (chunks, sections, manifests; null
+ * for an output not asked for) themselves, at offsets the main thread gives in input order
+ * (group-output.ts), so the records never come through this thread. `onGroup` gets each group's file
+ * summaries, in input order. A group whose thread died is chunked again one file at a time (a file that
+ * kills a thread alone is reported as failed) and written from here.
+ */
+export async function chunkOnPool(
+  pool: ThreadPool<ChunkThreadTask, ChunkThreadReply>,
+  groups: readonly (readonly FileTask[])[],
+  writers: readonly (RecordFileWriter | null)[],
+  window: number,
+  onGroup: (files: readonly FileTask[], summaries: readonly FileSummary[]) => void,
+): Promise<void> {
+  const positions = await Promise.all(writers.map((w) => w?.positional() ?? null));
+  const placement = new GroupPlacement(
+    positions.map((p) => p?.path ?? null),
+    positions.map((p) => p?.position ?? 0),
+    groups.length,
+  );
+  // A group's records as bytes, chunked on the pool. When a thread dies on it, its files are chunked one
+  // at a time, and a file is reported as failed when a thread died on it twice: a file can also fail
+  // once because the thread it was queued at died on another file.
+  const bytesOf = async (files: readonly FileTask[], attempt = 1): Promise<ChunkedGroup> => {
+    try {
+      const reply = await pool.run({ kind: 'files', files });
+      if (reply.kind === 'group') return reply.group;
+      throw new Error(`unexpected reply ${reply.kind}`);
+    } catch (err) {
+      if (files.length > 1) {
+        const one: ChunkedGroup[] = [];
+        for (const f of files) one.push(await bytesOf([f]));
+        return joinGroups(one);
+      }
+      if (attempt < 2) return bytesOf(files, attempt + 1);
+      const reason = `chunking failed: the chunking thread failed: ${messageOf(err)}`;
+      const empty = new Uint8Array(0);
+      return { files: [{ ok: false, reason, byteLength: 0 }], chunks: empty, sections: empty, manifests: empty };
+    }
+  };
+  const bytesOfGroup = (group: ChunkedGroup): GroupBytes => [group.chunks, group.sections, group.manifests];
+  try {
+    await inOrderWindow(
+      groups.length,
+      window,
+      async (g) => {
+        const files = groups[g] as readonly FileTask[];
+        let reply: ChunkThreadReply;
+        try {
+          reply = await pool.run({ kind: 'place', files, group: g, outputs: placement.outputs });
+        } catch {
+          return bytesOf(files);
+        }
+        if (reply.kind !== 'sizes') throw new Error(`unexpected reply ${reply.kind}`);
+        if (reply.error !== null) throw new OutputError(reply.error);
+        return reply;
+      },
+      (g, result) => {
+        if ('sizes' in result) placement.place(g, result.sizes);
+        else placement.placeAndWrite(g, bytesOfGroup(result));
+        onGroup(groups[g] as readonly FileTask[], result.files);
+      },
+    );
+    // Every group is placed: each thread writes the ones it still holds. A thread that died meanwhile
+    // leaves its groups unwritten; they are chunked again below.
+    const flushed = await pool.broadcast({ kind: 'flush' }).catch(() => []);
+    for (const reply of flushed)
+      if (reply.kind === 'flushed' && reply.error !== null) throw new OutputError(reply.error);
+    for (const g of placement.unwritten()) placement.rewrite(g, bytesOfGroup(await bytesOf(groups[g] as FileTask[])));
+  } finally {
+    placement.close();
+  }
 }
 
 /** Totals of one run, printed as the summary. */
@@ -188,8 +291,37 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
       },
     };
     const threads = Math.min(options.threads, listing.files.length);
-    let pool: ThreadPool<ChunkThreadTask, ChunkThreadReply> | undefined;
-    let chunkGroup: (files: readonly FileTask[]) => Promise<ChunkedGroup>;
+    // Groups of the same files whatever the thread count (Avro blocks end where groups end, so the output
+    // is the same byte for byte with --threads 0).
+    const groups: FileTask[][] = [];
+    for (let i = 0; i < listing.files.length; i += FILES_PER_TASK) {
+      groups.push(listing.files.slice(i, i + FILES_PER_TASK).map((f) => ({ fsPath: f.fsPath, docId: f.docId })));
+    }
+    // The progress bar starts once the tokenizer is loaded (a bad tokenizer ends the run before it).
+    const withProgress = async (
+      chunkAll: (onGroup: (files: readonly FileTask[], summaries: readonly FileSummary[]) => void) => Promise<void>,
+    ): Promise<void> => {
+      const progress: Progress = createProgress(io, listing.files.length, !options.quiet);
+      try {
+        await chunkAll((files, summaries) => {
+          for (const [i, file] of summaries.entries()) {
+            if (!file.ok) {
+              progress.log(`${files[i]?.docId ?? '?'}: ${file.reason}`);
+              stats.failedFiles += 1;
+            } else {
+              stats.documents += 1;
+              stats.chunks += file.chunks;
+              stats.tokens += file.tokens;
+              stats.overCapGraphemes += file.overCapGraphemes;
+              stats.bytes += file.byteLength;
+            }
+            progress.advance(file.byteLength);
+          }
+        });
+      } finally {
+        progress.stop();
+      }
+    };
     if (threads === 0) {
       let ctx: ChunkContext;
       try {
@@ -198,9 +330,21 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
         if (!isTokenizerLoadError(err)) throw err;
         return tokenizerError(err.message);
       }
-      chunkGroup = (files) => chunkFileGroup(ctx, files);
+      await withProgress((onGroup) =>
+        inOrderWindow(
+          groups.length,
+          1,
+          (g) => chunkFileGroup(ctx, groups[g] as FileTask[]),
+          async (g, group) => {
+            await out.writeEncoded(group.chunks);
+            if (sections !== null && group.sections !== null) await sections.writeEncoded(group.sections);
+            if (manifests !== null && group.manifests !== null) await manifests.writeEncoded(group.manifests);
+            onGroup(groups[g] as FileTask[], group.files);
+          },
+        ),
+      );
     } else {
-      const threadPool = new ThreadPool<ChunkThreadTask, ChunkThreadReply>({
+      const pool = new ThreadPool<ChunkThreadTask, ChunkThreadReply>({
         filename: threadModuleUrl(import.meta.url, 'chunk-thread'),
         threads,
         // One piece cache for all the threads: a word one of them has tokenized is not tokenized again
@@ -208,70 +352,19 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
         workerData: { ...spec, pieceCache: createSharedPieceCache() } satisfies ChunkTaskSpec,
       });
       try {
-        await threadPool.ready({ kind: 'probe' });
-      } catch (err) {
-        await threadPool.close();
-        // An error from a thread arrives as a copy: its name and fields, not its class.
-        if (err instanceof Error && err.name === 'TokenizerLoadError') return tokenizerError(err.message);
-        throw err;
-      }
-      pool = threadPool;
-      chunkGroup = async (files) => {
         try {
-          const reply = await threadPool.run({ kind: 'files', files });
-          if (reply.kind === 'group') return reply.group;
-          throw new Error(`unexpected reply ${reply.kind}`);
+          await pool.ready({ kind: 'probe' });
         } catch (err) {
-          // A thread died (or answered nonsense) on this group: each file alone tells which one it was.
-          if (files.length > 1) return joinGroups(await Promise.all(files.map((f) => chunkGroup([f]))));
-          const reason = `chunking failed: the chunking thread failed: ${messageOf(err)}`;
-          const empty = new Uint8Array(0);
-          return { files: [{ ok: false, reason, byteLength: 0 }], chunks: empty, sections: empty, manifests: empty };
+          // An error from a thread arrives as a copy: its name and fields, not its class.
+          if (err instanceof Error && err.name === 'TokenizerLoadError') return tokenizerError(err.message);
+          throw err;
         }
-      };
-    }
-
-    const progress: Progress = createProgress(io, listing.files.length, !options.quiet);
-    try {
-      // A window of file groups in flight, written strictly in input order.
-      const inFlight: { files: FileTask[]; group: Promise<ChunkedGroup> }[] = [];
-      // Groups of the same files whatever the thread count (Avro blocks end where groups end, so the
-      // output is the same byte for byte with --threads 0).
-      const windowSize = Math.max(1, threads * TASKS_IN_FLIGHT_PER_THREAD);
-      let next = 0;
-      const fill = (): void => {
-        while (inFlight.length < windowSize && next < listing.files.length) {
-          const files = listing.files
-            .slice(next, next + FILES_PER_TASK)
-            .map((f) => ({ fsPath: f.fsPath, docId: f.docId }));
-          next += files.length;
-          inFlight.push({ files, group: chunkGroup(files) });
-        }
-      };
-      fill();
-      for (let head = inFlight.shift(); head !== undefined; head = inFlight.shift()) {
-        const group = await head.group;
-        fill();
-        await out.writeEncoded(group.chunks);
-        if (sections !== null && group.sections !== null) await sections.writeEncoded(group.sections);
-        if (manifests !== null && group.manifests !== null) await manifests.writeEncoded(group.manifests);
-        for (const [i, file] of group.files.entries()) {
-          if (!file.ok) {
-            progress.log(`${head.files[i]?.docId ?? '?'}: ${file.reason}`);
-            stats.failedFiles += 1;
-          } else {
-            stats.documents += 1;
-            stats.chunks += file.chunks;
-            stats.tokens += file.tokens;
-            stats.overCapGraphemes += file.overCapGraphemes;
-            stats.bytes += file.byteLength;
-          }
-          progress.advance(file.byteLength);
-        }
+        await withProgress((onGroup) =>
+          chunkOnPool(pool, groups, [out, sections, manifests], threads * TASKS_IN_FLIGHT_PER_THREAD, onGroup),
+        );
+      } finally {
+        await pool.close();
       }
-    } finally {
-      progress.stop();
-      await pool?.close();
     }
 
     await out.commit();

@@ -12,6 +12,7 @@ import { encodeContainerBlocks, type RecordKind } from '@chunkline/records';
 import { inOrder, transferring } from '@chunkline/runtime/thread';
 import { loadTokenizer, type SharedPieceCacheHandle } from '@chunkline/tokenizers';
 import { contentTypeOf, readTextFileSync, type ReadResult } from './files.js';
+import { type GroupOutputs, ThreadGroupWriter } from './group-output.js';
 import { jsonLine } from './jsonl-writer.js';
 
 /** Violations printed per file by --verify; the rest are counted. */
@@ -201,14 +202,37 @@ export function chunkFileGroup(ctx: ChunkContext, files: readonly FileTask[]): P
 }
 
 /**
- * What the pool sends to a chunking thread: files to read and chunk. Several at a time: one message each
- * way per task, so small files do not pay it one by one.
+ * What the pool sends to a chunking thread. Files go several at a time (one message each way per group,
+ * so small files do not pay it one by one), and either come back as bytes (`files`) or are written by
+ * the thread itself into `outputs` once the main thread has placed them (`place`; see group-output.ts).
+ * Each `place` task names its outputs, so that a thread started in place of one that died writes too.
  */
 export type ChunkThreadTask =
-  { readonly kind: 'probe' } | { readonly kind: 'files'; readonly files: readonly FileTask[] };
+  | { readonly kind: 'probe' }
+  | { readonly kind: 'files'; readonly files: readonly FileTask[] }
+  | {
+      readonly kind: 'place';
+      readonly files: readonly FileTask[];
+      readonly group: number;
+      readonly outputs: GroupOutputs;
+    }
+  | { readonly kind: 'flush' };
 
-/** What a chunking thread answers: for files, their group, in the task's order. */
-export type ChunkThreadReply = { readonly kind: 'probe' } | { readonly kind: 'group'; readonly group: ChunkedGroup };
+/**
+ * What a chunking thread answers: for `files`, their group; for `place`, the file summaries and the
+ * group's size in each output (chunks, sections, manifests), and the first write that failed, if one did;
+ * for `flush`, the same failure (every placed group is written then).
+ */
+export type ChunkThreadReply =
+  | { readonly kind: 'probe' }
+  | { readonly kind: 'group'; readonly group: ChunkedGroup }
+  | {
+      readonly kind: 'sizes';
+      readonly files: readonly FileSummary[];
+      readonly sizes: readonly number[];
+      readonly error: string | null;
+    }
+  | { readonly kind: 'flushed'; readonly error: string | null };
 
 /** A group's reply, with its byte arrays transferred rather than copied (piscina sends the reply itself). */
 function groupReply(group: ChunkedGroup): ChunkThreadReply {
@@ -218,6 +242,7 @@ function groupReply(group: ChunkedGroup): ChunkThreadReply {
 
 /** The task handler of a chunking thread. */
 export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promise<ChunkThreadReply> {
+  let writer: ThreadGroupWriter | null = null;
   // One task at a time, in order: the pool sends the next task before this one is done.
   return inOrder(async (task: ChunkThreadTask): Promise<ChunkThreadReply> => {
     switch (task.kind) {
@@ -225,6 +250,28 @@ export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promis
         return { kind: 'probe' };
       case 'files':
         return groupReply(await chunkFileGroup(ctx, task.files));
+      case 'place': {
+        if (writer === null || writer.outputs.id !== task.outputs.id) {
+          writer?.close();
+          writer = null;
+          writer = new ThreadGroupWriter(task.outputs);
+        }
+        writer.writePlaced();
+        const group = await chunkFileGroup(ctx, task.files);
+        const bytes = [group.chunks, group.sections, group.manifests];
+        writer.add(task.group, bytes);
+        writer.writePlaced();
+        return { kind: 'sizes', files: group.files, sizes: bytes.map((b) => b?.byteLength ?? 0), error: writer.error };
+      }
+      case 'flush': {
+        if (writer === null) return { kind: 'flushed', error: null };
+        writer.writePlaced();
+        const error =
+          writer.error ?? (writer.waiting > 0 ? `${writer.waiting} group(s) were flushed before being placed` : null);
+        writer.close();
+        writer = null;
+        return { kind: 'flushed', error };
+      }
     }
   });
 }

@@ -71,6 +71,41 @@ describe('chunkline chunk', () => {
     expect(ids).toEqual([...ids].sort());
   });
 
+  it('writes the same bytes with 2 threads as in the main thread when the threads write many groups themselves', async () => {
+    // 150 files of very different sizes: 19 groups of 8 that finish out of order, each written by its
+    // thread at the offsets the main thread gives in input order; one file fails in the middle.
+    const many = path.join(dir, 'many');
+    const tree: Record<string, string | Uint8Array> = {};
+    for (let i = 0; i < 150; i++) {
+      const words = Array.from({ length: 5 + ((i * 37) % 400) }, (_, w) => `word${(w * i) % 97}`).join(' ');
+      tree[`doc-${String(i).padStart(3, '0')}.${i % 3 === 0 ? 'md' : 'txt'}`] = `# Doc ${i}\n\n${words}.\n`;
+    }
+    tree['doc-076.txt'] = new Uint8Array([0x41, 0xc3, 0x28, 0x42]);
+    await writeTree(many, tree);
+    const outputs: Buffer[][] = [];
+    for (const threads of ['0', '2']) {
+      const files = ['c.jsonl', 'm.avro', 's.jsonl', 'c.avro'].map((f) => path.join(dir, `many${threads}-${f}`));
+      const [c, m, s, avro] = files as [string, string, string, string];
+      const common = ['--max-tokens', '30', '--hierarchy', 'sections', '--quiet', '--threads', threads];
+      const run = await chunk(many, '--out', c, '--manifests', m, '--sections', s, ...common);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/doc-076\.txt: .*UTF-8/);
+      expect(run.stderr).toContain('documents 149 |');
+      expect(run.stderr).toContain('failed files 1 |');
+      expect((await chunk(many, '--out', avro, ...common)).code).toBe(1);
+      outputs.push(await Promise.all(files.map((f) => readFile(f))));
+    }
+    const [main, pooled] = outputs as [Buffer[], Buffer[]];
+    for (const [i, bytes] of pooled.entries()) {
+      expect(bytes.length).toBeGreaterThan(1000);
+      expect(bytes.equals(main[i] as Buffer), `output ${i}`).toBe(true);
+    }
+    const ids = (await readJsonl<ChunkRecord>(path.join(dir, 'many2-c.jsonl'))).map((r) => r.doc_id);
+    expect(new Set(ids).size).toBe(149);
+    expect(ids).toEqual([...ids].sort());
+    expect((await readdir(dir)).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  });
+
   it('stays byte-identical when --out is inside the input folder (never reads its own output)', async () => {
     const out = path.join(corpus, 'chunks.jsonl');
     expect((await chunk(corpus, '--out', out, '--quiet')).code).toBe(0);
