@@ -1,10 +1,11 @@
 // 1 vs N threads: documents chunked on the worker-thread pool that `chunkline chunk --threads N` uses
 // (the thread code of services/cli/dist/chunk-task.js, one tokenizer per thread, through
 // lib/bench-thread.mjs, which adds a task that empties the thread's word cache), 8 files a task. As in
-// `chunkline chunk DIR --out FILE.jsonl`, each thread reads its files, chunks them, encodes the chunk
-// records as JSON lines and hands the bytes to the main thread, which takes them in order. The files
-// are the benchmark corpus cut into 1-16 KB documents (so that threads share out the work), written to
-// a temporary folder first (read from the page cache in the passes).
+// `chunkline chunk DIR --out FILE.jsonl` (through its chunkOnPool), each thread reads its files, chunks
+// them, encodes the chunk records as JSON lines and writes them into the output file itself, at the
+// offsets the main thread gives in input order; the main thread takes the file summaries. The files are
+// the benchmark corpus cut into 1-16 KB documents (so that threads share out the work), written to a
+// temporary folder first (read from the page cache in the passes).
 //
 // Two figures per thread count, from `pools` rounds, each with a fresh pool of every count:
 // - cold: the first pass of a fresh pool, after each thread chunked the warm-up documents once. This is
@@ -14,8 +15,8 @@
 //   needs), `steady` timed passes, each one starting from the same word cache: emptied, then filled by the
 //   warm-up documents, which are not among the timed ones. This is a long-running process.
 // MB/s is the median of the passes; the speedup the median of the ratios of passes made one after the
-// other. The output of every pass is hashed (after its clock stops): every pass and thread count must
-// give the same bytes.
+// other. The output file of every pass is hashed (after its clock stops): every pass and thread count
+// must give the same bytes.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -25,6 +26,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ThreadPool } from '@chunkline/runtime';
+import { openRecordWriter } from '../../services/cli/dist/avro-writer.js';
+import { chunkOnPool } from '../../services/cli/dist/chunk-command.js';
 import { createSharedPieceCache } from '@chunkline/tokenizers';
 
 const THREAD_MODULE = pathToFileURL(path.join(import.meta.dirname, 'lib', 'bench-thread.mjs')).href;
@@ -52,39 +55,35 @@ function writeFiles(dir, prefix, docs) {
   });
 }
 
-/**
- * Chunks `files` through `pool` with `window` tasks in flight, in order, as `chunkline chunk` does:
- * resolves with each task's chunk records, encoded as JSON lines by the thread, and the chunk count.
- */
-async function pass(pool, files, window) {
-  const output = [];
-  const inFlight = [];
-  let next = 0;
-  const fill = () => {
-    while (inFlight.length < window && next < files.length) {
-      inFlight.push(pool.run({ kind: 'files', files: files.slice(next, next + FILES_PER_TASK) }));
-      next += FILES_PER_TASK;
-    }
-  };
-  fill();
-  let chunks = 0;
-  while (inFlight.length > 0) {
-    const reply = await inFlight.shift();
-    fill();
-    output.push(reply.group.chunks);
-    for (const file of reply.group.files) chunks += file.chunks;
-  }
-  return { output, chunks };
+/** The files in groups of FILES_PER_TASK, as `chunkline chunk` makes them. */
+function groupsOf(files) {
+  const groups = [];
+  for (let i = 0; i < files.length; i += FILES_PER_TASK) groups.push(files.slice(i, i + FILES_PER_TASK));
+  return groups;
 }
 
-/** Times one pass; returns { seconds, hash (of its output, taken after the clock stops), chunks }. */
-async function timedPass(pool, files, threads) {
+/**
+ * Chunks `groups` through `pool` into a new JSON Lines file `out` as `chunkline chunk` does (its
+ * chunkOnPool: the threads write the records themselves, in input order; the main thread takes the file
+ * summaries), with TASKS_IN_FLIGHT_PER_THREAD groups in flight per thread; times it (opening and
+ * committing the file included) and returns { seconds, hash (of the file, taken after the clock stops),
+ * chunks }.
+ */
+async function timedPass(pool, groups, threads, out) {
   const t0 = performance.now();
-  const r = await pass(pool, files, threads * TASKS_IN_FLIGHT_PER_THREAD);
+  const writer = await openRecordWriter(out, 'chunk');
+  let chunks = 0;
+  await chunkOnPool(pool, groups, [writer, null, null], threads * TASKS_IN_FLIGHT_PER_THREAD, (_, summaries) => {
+    for (const file of summaries) {
+      if (!file.ok) throw new Error(`a benchmark file failed: ${file.reason}`);
+      chunks += file.chunks;
+    }
+  });
+  await writer.commit();
   const seconds = (performance.now() - t0) / 1000;
-  const hash = createHash('sha256');
-  for (const bytes of r.output) hash.update(bytes);
-  return { seconds, hash: hash.digest('hex'), chunks: r.chunks };
+  const hash = createHash('sha256').update(readFileSync(out)).digest('hex');
+  rmSync(out);
+  return { seconds, hash, chunks };
 }
 
 /**
@@ -134,8 +133,10 @@ export async function benchThreads({
 async function measure({ name, bytes, files, warm, maxTokens, strategy, threadCounts, pools, settle, steady, log }) {
   const hashes = new Set();
   const runs = threadCounts.map((threads) => ({ threads, cold: [], steady: [], chunks: 0, hash: '' }));
+  const groups = groupsOf(files);
+  const out = path.join(path.dirname(files[0]?.fsPath ?? tmpdir()), '..', 'out.jsonl');
   const timed = async (run, pool, into) => {
-    const r = await timedPass(pool, files, run.threads);
+    const r = await timedPass(pool, groups, run.threads, out);
     into?.push(r.seconds);
     hashes.add(r.hash);
     run.chunks = r.chunks;
