@@ -122,6 +122,7 @@ export async function chunkOnPool(
   };
   const bytesOfGroup = (group: ChunkedGroup): GroupBytes => [group.chunks, group.sections, group.manifests];
   try {
+    await pool.broadcast({ kind: 'outputs', outputs: placement.outputs });
     await inOrderWindow(
       groups.length,
       window,
@@ -129,10 +130,12 @@ export async function chunkOnPool(
         const files = groups[g] as readonly FileTask[];
         let reply: ChunkThreadReply;
         try {
-          reply = await pool.run({ kind: 'place', files, group: g, outputs: placement.outputs });
+          reply = await pool.run({ kind: 'place', files, group: g, outputsId: placement.outputs.id });
         } catch {
           return bytesOf(files);
         }
+        // A thread started in place of one that died has no outputs: it answers with the bytes.
+        if (reply.kind === 'group') return reply.group;
         if (reply.kind !== 'sizes') throw new Error(`unexpected reply ${reply.kind}`);
         if (reply.error !== null) throw new OutputError(reply.error);
         return reply;

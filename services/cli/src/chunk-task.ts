@@ -204,22 +204,20 @@ export function chunkFileGroup(ctx: ChunkContext, files: readonly FileTask[]): P
 /**
  * What the pool sends to a chunking thread. Files go several at a time (one message each way per group,
  * so small files do not pay it one by one), and either come back as bytes (`files`) or are written by
- * the thread itself into `outputs` once the main thread has placed them (`place`; see group-output.ts).
- * Each `place` task names its outputs, so that a thread started in place of one that died writes too.
+ * the thread itself into the output files of `outputs` (sent to every thread once per run) once the main
+ * thread has placed them (`place`; see group-output.ts). A thread without those outputs (started in place
+ * of one that died) answers a `place` task with the group's bytes.
  */
 export type ChunkThreadTask =
   | { readonly kind: 'probe' }
   | { readonly kind: 'files'; readonly files: readonly FileTask[] }
-  | {
-      readonly kind: 'place';
-      readonly files: readonly FileTask[];
-      readonly group: number;
-      readonly outputs: GroupOutputs;
-    }
+  | { readonly kind: 'outputs'; readonly outputs: GroupOutputs }
+  | { readonly kind: 'place'; readonly files: readonly FileTask[]; readonly group: number; readonly outputsId: string }
   | { readonly kind: 'flush' };
 
 /**
- * What a chunking thread answers: for `files`, their group; for `place`, the file summaries and the
+ * What a chunking thread answers: for `files` (and `place` without the outputs), their group; for
+ * `place`, the file summaries and the
  * group's size in each output (chunks, sections, manifests), and the first write that failed, if one did;
  * for `flush`, the same failure (every placed group is written then).
  */
@@ -250,11 +248,14 @@ export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promis
         return { kind: 'probe' };
       case 'files':
         return groupReply(await chunkFileGroup(ctx, task.files));
+      case 'outputs':
+        writer?.close();
+        writer = null;
+        writer = new ThreadGroupWriter(task.outputs);
+        return { kind: 'probe' };
       case 'place': {
-        if (writer === null || writer.outputs.id !== task.outputs.id) {
-          writer?.close();
-          writer = null;
-          writer = new ThreadGroupWriter(task.outputs);
+        if (writer === null || writer.outputs.id !== task.outputsId) {
+          return groupReply(await chunkFileGroup(ctx, task.files));
         }
         writer.writePlaced();
         const group = await chunkFileGroup(ctx, task.files);
