@@ -32,9 +32,11 @@ import { createSharedPieceCache } from '@chunkline/tokenizers';
 
 const THREAD_MODULE = pathToFileURL(path.join(import.meta.dirname, 'lib', 'bench-thread.mjs')).href;
 
+/** The median (of an even count, the mean of the two middle values). */
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /** Files per task and tasks in flight per thread, as `chunkline chunk` groups them. */
@@ -91,7 +93,7 @@ async function timedPass(pool, groups, threads, out) {
  * `docs`. Returns { tokenizer, strategy, docs, mb, rows, sameOutput }, one row per count:
  * { threads, cold: { mbPerSecond, passes }, steady: { mbPerSecond, passes }, chunks, hash,
  *   coldSpeedup, steadySpeedup (both against the first count: the median of the ratios of passes made
- *   one after the other) }.
+ *   one after the other), steadyRatios (those ratios, sorted: their spread is the machine's noise) }.
  */
 export async function benchThreads({
   name,
@@ -102,7 +104,7 @@ export async function benchThreads({
   threadCounts,
   pools = 3,
   settle = 3,
-  steady = 3,
+  steady = 6,
   log,
 }) {
   const bytes = docs.reduce((s, d) => s + d.bytes, 0);
@@ -190,10 +192,11 @@ async function measure({ name, bytes, files, warm, maxTokens, strategy, threadCo
       `threads: ${name} ${strategy} ${row.threads} thread(s): cold ${row.cold.mbPerSecond.toFixed(2)} MB/s, steady ${row.steady.mbPerSecond.toFixed(2)} MB/s`,
     );
   }
-  const pairedSpeedup = (base, passes) => median(passes.map((seconds, k) => base[k] / seconds));
+  const pairedRatios = (base, passes) => passes.map((seconds, k) => base[k] / seconds).sort((a, b) => a - b);
   for (const r of rows) {
-    r.coldSpeedup = pairedSpeedup(rows[0].cold.passes, r.cold.passes);
-    r.steadySpeedup = pairedSpeedup(rows[0].steady.passes, r.steady.passes);
+    r.coldSpeedup = median(pairedRatios(rows[0].cold.passes, r.cold.passes));
+    r.steadyRatios = pairedRatios(rows[0].steady.passes, r.steady.passes);
+    r.steadySpeedup = median(r.steadyRatios);
   }
   return { tokenizer: name, strategy, docs: files.length, mb: bytes / 1e6, rows, sameOutput: hashes.size === 1 };
 }
@@ -212,6 +215,12 @@ export function printThreads(results) {
           .padStart(9)}  ${row.coldSpeedup.toFixed(2).padStart(6)}x  ${row.steady.passes
           .map((s) => s.toFixed(2))
           .join(' ')} | ${row.cold.passes.map((s) => s.toFixed(2)).join(' ')}`,
+      );
+    }
+    for (const row of r.rows.slice(1)) {
+      const ratios = row.steadyRatios;
+      console.log(
+        `  ${row.threads} threads, steady: the ${ratios.length} paired ratios range from ${ratios[0].toFixed(2)} to ${ratios[ratios.length - 1].toFixed(2)} (quartiles ${ratios[Math.floor(ratios.length / 4)].toFixed(2)} and ${ratios[Math.floor((3 * ratios.length) / 4)].toFixed(2)})`,
       );
     }
     console.log(
