@@ -14,19 +14,7 @@ import {
   SharedPieces,
   type SharedPieceCacheHandle,
 } from '../src/piece-cache.js';
-
-/** The values stored for a key: k = its length (at least 1) tokens derived from its code units. */
-function valuesOf(key: string): Int32Array {
-  const k = Math.max(1, key.length);
-  const v = new Int32Array(4 * k);
-  for (let t = 0; t < k; t++) {
-    v[t] = key.charCodeAt(t % Math.max(1, key.length)) || 7;
-    v[k + t] = t;
-    v[2 * k + t] = t + 1;
-    v[3 * k + t] = t === 0 ? 1 : 0;
-  }
-  return v;
-}
+import { valuesOf } from './piece-values.mjs';
 
 /** The piece `key` inside a longer text, as the encoders look pieces up. */
 function inText(key: string): { text: string; from: number; to: number } {

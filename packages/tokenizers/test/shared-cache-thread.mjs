@@ -3,23 +3,11 @@
 // Runs the built module (dist), as the chunking threads do.
 import { parentPort, workerData } from 'node:worker_threads';
 import { hashUnits, PieceCache, SharedPieces } from '../dist/piece-cache.js';
+import { valuesOf } from './piece-values.mjs';
 
 const { handle, keys, order, ownLimit, start } = workerData;
 const cache = new PieceCache(ownLimit);
 cache.share(new SharedPieces(handle, '00c0ffee00c0ffee'));
-
-/** The same values as valuesOf in piece-cache.test.ts. */
-function valuesOf(key) {
-  const k = Math.max(1, key.length);
-  const v = new Int32Array(4 * k);
-  for (let t = 0; t < k; t++) {
-    v[t] = key.charCodeAt(t % Math.max(1, key.length)) || 7;
-    v[k + t] = t;
-    v[2 * k + t] = t + 1;
-    v[3 * k + t] = t === 0 ? 1 : 0;
-  }
-  return v;
-}
 
 // Both threads start at once, so that their additions and lookups interleave.
 Atomics.wait(new Int32Array(start), 0, 0);

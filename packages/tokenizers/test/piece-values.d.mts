@@ -1,0 +1,1 @@
+export function valuesOf(key: string): Int32Array;
