@@ -27,6 +27,37 @@ export function hashUnits(text: string, from: number, to: number): number {
   return h;
 }
 
+/**
+ * The entry holding text[from, to) (hash `h`) in an open-addressing table (slots hold entry + 1, 0 when
+ * empty; an entry's hash, key length and key offset in `keys` are in the arrays of those names), or -1.
+ */
+function findEntry(
+  slots: Int32Array,
+  hash: Int32Array,
+  keyLen: Int32Array,
+  keyAt: Int32Array,
+  keys: Uint16Array,
+  text: string,
+  from: number,
+  to: number,
+  h: number,
+): number {
+  const mask = slots.length - 1;
+  const len = to - from;
+  for (let s = h & mask; ; s = (s + 1) & mask) {
+    const e = (slots[s] as number) - 1;
+    if (e < 0) return -1;
+    if (hash[e] !== h || keyLen[e] !== len) continue;
+    let k = keyAt[e] as number;
+    let i = from;
+    while (i < to && keys[k] === text.charCodeAt(i)) {
+      i++;
+      k++;
+    }
+    if (i === to) return e;
+  }
+}
+
 /** One generation: an open-addressing table over entries whose keys and values live in pools. */
 class Generation {
   /** Entry index + 1 per slot, 0 when empty; the table is twice the entry limit (a power of two). */
@@ -64,21 +95,7 @@ class Generation {
 
   /** The entry holding text[from, to) with hash `h`, or -1. */
   find(text: string, from: number, to: number, h: number): number {
-    const mask = this.slots.length - 1;
-    const len = to - from;
-    for (let s = h & mask; ; s = (s + 1) & mask) {
-      const e = (this.slots[s] as number) - 1;
-      if (e < 0) return -1;
-      if (this.hash[e] !== h || this.keyLen[e] !== len) continue;
-      const keys = this.keys;
-      let k = this.keyAt[e] as number;
-      let i = from;
-      while (i < to && keys[k] === text.charCodeAt(i)) {
-        i++;
-        k++;
-      }
-      if (i === to) return e;
-    }
+    return findEntry(this.slots, this.hash, this.keyLen, this.keyAt, this.keys, text, from, to, h);
   }
 
   /** Adds text[from, to) (not present) with `count` tokens whose 4·count values are `src[at, …)`. */
@@ -254,22 +271,7 @@ export class SharedPieces {
 
   /** The entry holding text[from, to) with hash `h`, or -1. */
   find(text: string, from: number, to: number, h: number): number {
-    const slots = this.slots;
-    const mask = slots.length - 1;
-    const len = to - from;
-    for (let s = h & mask; ; s = (s + 1) & mask) {
-      const e = (slots[s] as number) - 1;
-      if (e < 0) return -1;
-      if (this.hash[e] !== h || this.keyLen[e] !== len) continue;
-      const keys = this.keys;
-      let k = this.keyAt[e] as number;
-      let i = from;
-      while (i < to && keys[k] === text.charCodeAt(i)) {
-        i++;
-        k++;
-      }
-      if (i === to) return e;
-    }
+    return findEntry(this.slots, this.hash, this.keyLen, this.keyAt, this.keys, text, from, to, h);
   }
 
   /**
