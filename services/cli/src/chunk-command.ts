@@ -57,7 +57,7 @@ function joinGroups(groups: readonly ChunkedGroup[]): ChunkedGroup {
  * Starts `start(g)` for groups 0, 1, … with at most `window` of them started and not yet taken, and
  * calls `take(g, result)` strictly in input order.
  */
-async function inOrderWindow<T>(
+export async function inOrderWindow<T>(
   count: number,
   window: number,
   start: (g: number) => Promise<T>,
@@ -66,7 +66,12 @@ async function inOrderWindow<T>(
   const inFlight: Promise<T>[] = [];
   let next = 0;
   const fill = (): void => {
-    while (inFlight.length < window && next < count) inFlight.push(start(next++));
+    while (inFlight.length < window && next < count) {
+      const started = start(next++);
+      // Awaited in its turn; until then a failure must not count as unhandled (it would end the process).
+      started.catch(() => undefined);
+      inFlight.push(started);
+    }
   };
   fill();
   for (let g = 0; inFlight.length > 0; g++) {

@@ -11,8 +11,8 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ThreadPool } from '@chunkline/runtime';
 import { createSharedPieceCache } from '@chunkline/tokenizers';
-import { openRecordWriter } from '../src/avro-writer.js';
-import { chunkOnPool } from '../src/chunk-command.js';
+import { openRecordWriter, type RecordFileWriter } from '../src/avro-writer.js';
+import { chunkOnPool, inOrderWindow } from '../src/chunk-command.js';
 import type { ChunkTaskSpec, ChunkThreadReply, ChunkThreadTask, FileSummary, FileTask } from '../src/chunk-task.js';
 import { runCli } from '../src/cli.js';
 import { GroupPlacement, ThreadGroupWriter } from '../src/group-output.js';
@@ -101,6 +101,82 @@ describe('GroupPlacement and ThreadGroupWriter', () => {
     expect(placement.unwritten()).toEqual([0, 1]);
     thread.close();
     placement.close();
+  });
+});
+
+describe('inOrderWindow', () => {
+  it('takes results in input order, and a later one that fails first fails the run without going unhandled', async () => {
+    const taken: number[] = [];
+    const delays = [30, 5, 0, 20, 1];
+    await inOrderWindow(
+      5,
+      3,
+      (g) => new Promise<number>((resolve) => setTimeout(() => resolve(g * 10), delays[g])),
+      (g, r) => {
+        taken.push(g, r);
+      },
+    );
+    expect(taken).toEqual([0, 0, 1, 10, 2, 20, 3, 30, 4, 40]);
+    // Group 2 fails at once, while group 0 is still running: the run fails with group 2's error once
+    // its turn comes, and Node never sees an unhandled rejection (vitest would report one).
+    const order: number[] = [];
+    await expect(
+      inOrderWindow(
+        5,
+        3,
+        (g) =>
+          g === 2
+            ? Promise.reject(new Error('group 2 failed'))
+            : new Promise<number>((resolve) => setTimeout(() => resolve(g), 30)),
+        (g) => {
+          order.push(g);
+        },
+      ),
+    ).rejects.toThrow('group 2 failed');
+    expect(order).toEqual([0, 1]);
+  });
+});
+
+describe('chunkOnPool when an output cannot be written', () => {
+  it('fails the run with the file and the reason', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const files: FileTask[] = [];
+      for (let i = 0; i < 40; i++) {
+        const fsPath = path.join(dir, `${i}.txt`);
+        writeFileSync(fsPath, `Document ${i}. ${'Words to chunk. '.repeat(20)}`);
+        files.push({ fsPath, docId: fsPath });
+      }
+      const groups: FileTask[][] = [];
+      for (let i = 0; i < files.length; i += 8) groups.push(files.slice(i, i + 8));
+      const pool = new ThreadPool<ChunkThreadTask, ChunkThreadReply>({
+        filename: new URL('../dist/chunk-thread.js', import.meta.url).href,
+        threads: 2,
+        workerData: {
+          tokenizer: 'bert-base-uncased',
+          chunkerOptions: { strategy: 'semantic', maxTokens: 40, overlapTokens: 0, reservedTokens: 2 },
+          verify: false,
+          outputs: { chunks: 'jsonl', sections: null, manifests: null },
+        } satisfies ChunkTaskSpec,
+      });
+      // A writer whose file is /dev/full: every write the threads make fails with ENOSPC, as on a full disk.
+      const full: RecordFileWriter = {
+        writeEncoded: () => Promise.reject(new Error('not used')),
+        positional: () => Promise.resolve({ path: '/dev/full', position: 0 }),
+        commit: () => Promise.resolve(),
+        abort: () => Promise.resolve(),
+      };
+      try {
+        await pool.ready({ kind: 'probe' });
+        await expect(chunkOnPool(pool, groups, [full, null, null], 8, () => undefined)).rejects.toThrow(
+          /^cannot write the chunks file \/dev\/full: ENOSPC/,
+        );
+      } finally {
+        await pool.close();
+      }
+    } finally {
+      await cleanup();
+    }
   });
 });
 
