@@ -27,7 +27,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ThreadPool } from '@chunkline/runtime';
 import { openRecordWriter } from '../../services/cli/dist/avro-writer.js';
-import { chunkOnPool } from '../../services/cli/dist/chunk-command.js';
+import { chunkOnPool, groupFiles, TASKS_IN_FLIGHT_PER_THREAD } from '../../services/cli/dist/chunk-command.js';
 import { createSharedPieceCache } from '@chunkline/tokenizers';
 
 const THREAD_MODULE = pathToFileURL(path.join(import.meta.dirname, 'lib', 'bench-thread.mjs')).href;
@@ -38,10 +38,6 @@ function median(xs) {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
-
-/** Files per task and tasks in flight per thread, as `chunkline chunk` groups them. */
-const FILES_PER_TASK = 8;
-const TASKS_IN_FLIGHT_PER_THREAD = 4;
 
 /**
  * Writes documents as files under `dir`, named so that `chunkline chunk` gives them their content type
@@ -55,13 +51,6 @@ function writeFiles(dir, prefix, docs) {
     writeFileSync(fsPath, d.text);
     return { fsPath, docId };
   });
-}
-
-/** The files in groups of FILES_PER_TASK, as `chunkline chunk` makes them. */
-function groupsOf(files) {
-  const groups = [];
-  for (let i = 0; i < files.length; i += FILES_PER_TASK) groups.push(files.slice(i, i + FILES_PER_TASK));
-  return groups;
 }
 
 /**
@@ -135,7 +124,7 @@ export async function benchThreads({
 async function measure({ name, bytes, files, warm, maxTokens, strategy, threadCounts, pools, settle, steady, log }) {
   const hashes = new Set();
   const runs = threadCounts.map((threads) => ({ threads, cold: [], steady: [], chunks: 0, hash: '' }));
-  const groups = groupsOf(files);
+  const groups = groupFiles(files);
   const out = path.join(path.dirname(files[0]?.fsPath ?? tmpdir()), '..', 'out.jsonl');
   const timed = async (run, pool, into) => {
     const r = await timedPass(pool, groups, run.threads, out);

@@ -71,8 +71,6 @@ export class ContainerWriter {
   private readonly done: Promise<unknown>;
   private readonly header: Promise<void>;
   private failure: Error | undefined;
-  /** Bytes appended (the header and blocks). */
-  private written = 0;
 
   constructor(path: string, kind: RecordKind) {
     this.file = createWriteStream(path);
@@ -94,7 +92,6 @@ export class ContainerWriter {
 
   private async append(bytes: Uint8Array): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    this.written += bytes.byteLength;
     if (!this.file.write(bytes)) await once(this.file, 'drain');
   }
 
@@ -108,7 +105,7 @@ export class ContainerWriter {
     await new Promise<void>((resolve, reject) => {
       this.file.write(new Uint8Array(0), (err) => (err ? reject(err) : resolve()));
     });
-    return this.written;
+    return this.file.bytesWritten;
   }
 
   /** Flushes and closes the file; resolves when every byte is in it. */

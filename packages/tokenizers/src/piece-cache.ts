@@ -58,6 +58,13 @@ function findEntry(
   }
 }
 
+/** Slots of a table for `limit` entries: twice as many, a power of two (so a probe always ends). */
+function slotCount(limit: number): number {
+  let cap = 2;
+  while (cap < limit * 2) cap *= 2;
+  return cap;
+}
+
 /** One generation: an open-addressing table over entries whose keys and values live in pools. */
 class Generation {
   /** Entry index + 1 per slot, 0 when empty; the table is twice the entry limit (a power of two). */
@@ -74,9 +81,7 @@ class Generation {
   size = 0;
 
   constructor(readonly limit: number) {
-    let cap = 2;
-    while (cap < limit * 2) cap *= 2;
-    this.slots = new Int32Array(cap);
+    this.slots = new Int32Array(slotCount(limit));
     this.hash = new Int32Array(limit);
     this.keyAt = new Int32Array(limit);
     this.keyLen = new Int32Array(limit);
@@ -183,8 +188,7 @@ function sharedLayout(limit: number): {
   keys: number;
   bytes: number;
 } {
-  let cap = 2;
-  while (cap < limit * 2) cap *= 2;
+  const cap = slotCount(limit);
   const slots = 4 * HEADER_WORDS;
   const entries = slots + 4 * cap;
   const vals = entries + 5 * 4 * limit;

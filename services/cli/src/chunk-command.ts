@@ -2,10 +2,10 @@
  * `chunkline chunk`: files and folders → Chunk records (and optionally DocumentManifest and Section
  * records) as JSON Lines or Avro. Files are chunked on a pool of `--threads` worker threads (default: one
  * per CPU; 0 = in the main thread), each with its own tokenizer, in groups of a few files; each group's
- * records are encoded for the output files where they were made (chunk-task.ts), and the main thread
- * writes the bytes of the groups in input order as they come back. At most four groups per thread are in
- * flight, so memory holds a few documents, not the corpus, and the output is the same byte for byte
- * whatever the thread count.
+ * records are encoded for the output files where they were made (chunk-task.ts), and the threads write
+ * them into the files themselves at the offsets the main thread gives in input order (group-output.ts).
+ * At most four groups per thread are in flight, so memory holds a few documents, not the corpus, and the
+ * output is the same byte for byte whatever the thread count.
  */
 import path from 'node:path';
 import { compileChunkerOptions, isChunkingError } from '@chunkline/chunking';
@@ -23,8 +23,9 @@ import {
   type ChunkThreadTask,
   type FileSummary,
   type FileTask,
+  groupBytes,
 } from './chunk-task.js';
-import { type GroupBytes, GroupPlacement } from './group-output.js';
+import { GroupPlacement } from './group-output.js';
 import { listInputFiles } from './files.js';
 import type { CliIo } from './io.js';
 import { openRecordWriter, outputFormatOf, type RecordFileWriter } from './avro-writer.js';
@@ -39,7 +40,19 @@ export const EXIT_FILES_FAILED = 1;
 const FILES_PER_TASK = 8;
 
 /** Groups of files in flight per thread (read, chunked, or waiting for their turn to be written). */
-const TASKS_IN_FLIGHT_PER_THREAD = 4;
+export const TASKS_IN_FLIGHT_PER_THREAD = 4;
+
+/**
+ * Files in groups of FILES_PER_TASK, the same groups whatever the thread count (Avro blocks end where
+ * groups end, so the output is the same byte for byte with --threads 0).
+ */
+export function groupFiles(files: readonly FileTask[]): FileTask[][] {
+  const groups: FileTask[][] = [];
+  for (let i = 0; i < files.length; i += FILES_PER_TASK) {
+    groups.push(files.slice(i, i + FILES_PER_TASK).map((f) => ({ fsPath: f.fsPath, docId: f.docId })));
+  }
+  return groups;
+}
 
 /** Groups chunked one file at a time, as one group (their bytes one after the other). */
 function joinGroups(groups: readonly ChunkedGroup[]): ChunkedGroup {
@@ -80,9 +93,6 @@ export async function inOrderWindow<T>(
     await take(g, result);
   }
 }
-
-/** A failure to write an output file, reported by a chunking thread (the run fails). */
-class OutputError extends FileError {}
 
 /**
  * Chunks `groups` of files on `pool` (the threads of chunk-thread.ts) with at most `window` groups in
@@ -125,7 +135,6 @@ export async function chunkOnPool(
       return { files: [{ ok: false, reason, byteLength: 0 }], chunks: empty, sections: empty, manifests: empty };
     }
   };
-  const bytesOfGroup = (group: ChunkedGroup): GroupBytes => [group.chunks, group.sections, group.manifests];
   try {
     await pool.broadcast({ kind: 'outputs', outputs: placement.outputs });
     await inOrderWindow(
@@ -142,21 +151,21 @@ export async function chunkOnPool(
         // A thread started in place of one that died has no outputs: it answers with the bytes.
         if (reply.kind === 'group') return reply.group;
         if (reply.kind !== 'sizes') throw new Error(`unexpected reply ${reply.kind}`);
-        if (reply.error !== null) throw new OutputError(reply.error);
+        // A write that failed ends the run (FileError: the message names the file).
+        if (reply.error !== null) throw new FileError(reply.error);
         return reply;
       },
       (g, result) => {
         if ('sizes' in result) placement.place(g, result.sizes);
-        else placement.placeAndWrite(g, bytesOfGroup(result));
+        else placement.placeAndWrite(g, groupBytes(result));
         onGroup(groups[g] as readonly FileTask[], result.files);
       },
     );
     // Every group is placed: each thread writes the ones it still holds. A thread that died meanwhile
     // leaves its groups unwritten; they are chunked again below.
     const flushed = await pool.broadcast({ kind: 'flush' }).catch(() => []);
-    for (const reply of flushed)
-      if (reply.kind === 'flushed' && reply.error !== null) throw new OutputError(reply.error);
-    for (const g of placement.unwritten()) placement.rewrite(g, bytesOfGroup(await bytesOf(groups[g] as FileTask[])));
+    for (const reply of flushed) if (reply.kind === 'flushed' && reply.error !== null) throw new FileError(reply.error);
+    for (const g of placement.unwritten()) placement.rewrite(g, groupBytes(await bytesOf(groups[g] as FileTask[])));
   } finally {
     placement.close();
   }
@@ -299,12 +308,7 @@ export async function runChunkCommand(options: CompiledChunkOptions, io: CliIo):
       },
     };
     const threads = Math.min(options.threads, listing.files.length);
-    // Groups of the same files whatever the thread count (Avro blocks end where groups end, so the output
-    // is the same byte for byte with --threads 0).
-    const groups: FileTask[][] = [];
-    for (let i = 0; i < listing.files.length; i += FILES_PER_TASK) {
-      groups.push(listing.files.slice(i, i + FILES_PER_TASK).map((f) => ({ fsPath: f.fsPath, docId: f.docId })));
-    }
+    const groups = groupFiles(listing.files);
     // The progress bar starts once the tokenizer is loaded (a bad tokenizer ends the run before it).
     const withProgress = async (
       chunkAll: (onGroup: (files: readonly FileTask[], summaries: readonly FileSummary[]) => void) => Promise<void>,

@@ -217,9 +217,8 @@ export type ChunkThreadTask =
 
 /**
  * What a chunking thread answers: for `files` (and `place` without the outputs), their group; for
- * `place`, the file summaries and the
- * group's size in each output (chunks, sections, manifests), and the first write that failed, if one did;
- * for `flush`, the same failure (every placed group is written then).
+ * `place`, the file summaries, the group's size in each output (chunks, sections, manifests), and the
+ * first write that failed, if one did; for `flush`, the same failure (every placed group is written then).
  */
 export type ChunkThreadReply =
   | { readonly kind: 'probe' }
@@ -232,9 +231,16 @@ export type ChunkThreadReply =
     }
   | { readonly kind: 'flushed'; readonly error: string | null };
 
+/** A group's bytes per output file, in the order group-output.ts uses (chunks, sections, manifests). */
+export function groupBytes(
+  group: ChunkedGroup,
+): readonly [Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer> | null, Uint8Array<ArrayBuffer> | null] {
+  return [group.chunks, group.sections, group.manifests];
+}
+
 /** A group's reply, with its byte arrays transferred rather than copied (piscina sends the reply itself). */
 function groupReply(group: ChunkedGroup): ChunkThreadReply {
-  const transfer = [group.chunks, group.sections, group.manifests].flatMap((b) => (b === null ? [] : [b.buffer]));
+  const transfer = groupBytes(group).flatMap((b) => (b === null ? [] : [b.buffer]));
   return transferring<ChunkThreadReply>({ kind: 'group', group }, transfer);
 }
 
@@ -259,7 +265,7 @@ export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promis
         }
         writer.writePlaced();
         const group = await chunkFileGroup(ctx, task.files);
-        const bytes = [group.chunks, group.sections, group.manifests];
+        const bytes = groupBytes(group);
         writer.add(task.group, bytes);
         writer.writePlaced();
         return { kind: 'sizes', files: group.files, sizes: bytes.map((b) => b?.byteLength ?? 0), error: writer.error };

@@ -98,7 +98,7 @@ export class GroupPlacement {
 
   /** Writes bytes of placed group `g` (chunked again here) at its offsets; they must have its sizes. */
   rewrite(g: number, bytes: GroupBytes): void {
-    const at = OUTPUT_NAMES.map((_, k) => this.offsets[OUTPUTS * g + k] as number);
+    const at = this.offsetsOf(g);
     const next = g + 1 < this.state.length ? this.offsetsOf(g + 1) : this.ends;
     for (const [k, b] of bytes.entries()) {
       const size = (next[k] as number) - (at[k] as number);
@@ -116,7 +116,7 @@ export class GroupPlacement {
   }
 
   private writeAt(g: number, at: readonly number[], bytes: GroupBytes): void {
-    this.fds ??= this.outputs.paths.map((p) => (p === null ? null : openSync(p, 'r+')));
+    this.fds ??= openForWriting(this.outputs.paths);
     for (const [k, b] of bytes.entries()) {
       const fd = this.fds[k];
       if (b !== null && b !== undefined && fd !== null && fd !== undefined) writeFully(fd, b, at[k] as number);
@@ -138,6 +138,18 @@ export class GroupPlacement {
   }
 }
 
+/** A descriptor open for writing on each file (null for null); none stays open when one fails. */
+function openForWriting(paths: readonly (string | null)[]): (number | null)[] {
+  const fds: (number | null)[] = [];
+  try {
+    for (const p of paths) fds.push(p === null ? null : openSync(p, 'r+'));
+  } catch (err) {
+    for (const fd of fds) if (fd !== null) closeSync(fd);
+    throw err;
+  }
+  return fds;
+}
+
 /** Writes all of `bytes` at `position` (a write may take fewer bytes than it is given). */
 function writeFully(fd: number, bytes: Uint8Array, position: number): void {
   for (let done = 0; done < bytes.byteLength;) {
@@ -157,13 +169,7 @@ export class ThreadGroupWriter {
   constructor(readonly outputs: GroupOutputs) {
     this.state = new Int32Array(outputs.state);
     this.offsets = new Float64Array(outputs.offsets);
-    this.fds = [];
-    try {
-      for (const p of outputs.paths) this.fds.push(p === null ? null : openSync(p, 'r+'));
-    } catch (err) {
-      this.close();
-      throw err;
-    }
+    this.fds = openForWriting(outputs.paths);
   }
 
   /** Keeps group `g`'s bytes until it is placed. */

@@ -25,8 +25,6 @@ export class JsonlFileWriter {
   /** Set by the stream's 'error' event; every later call rethrows it. */
   private failure: Error | undefined;
   private closed = false;
-  /** Bytes given to the stream. */
-  private written = 0;
   private handedOver = false;
 
   private constructor(
@@ -63,7 +61,6 @@ export class JsonlFileWriter {
   private async append(data: string | Uint8Array): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.handedOver) throw new Error('the file is written by positional writes now');
-    this.written += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     if (!this.stream.write(data)) {
       // once() rejects if 'error' is emitted while waiting, so this cannot hang on a dead stream.
       await once(this.stream, 'drain');
@@ -77,7 +74,7 @@ export class JsonlFileWriter {
     await new Promise<void>((resolve, reject) => {
       this.stream.write(new Uint8Array(0), (err) => (err ? reject(err) : resolve()));
     });
-    return { path: this.tempPath, position: this.written };
+    return { path: this.tempPath, position: this.stream.bytesWritten };
   }
 
   /** Flushes, closes, and moves the file to its final path. */
