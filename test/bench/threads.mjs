@@ -1,9 +1,10 @@
 // 1 vs N threads: documents chunked on the worker-thread pool that `chunkline chunk --threads N` uses
 // (the thread code of services/cli/dist/chunk-task.js, one tokenizer per thread, through
-// lib/bench-thread.mjs, which adds a task that empties the thread's word cache), 8 files a task. As in
-// `chunkline chunk DIR --out FILE.jsonl` (through its chunkOnPool), each thread reads its files, chunks
-// them, encodes the chunk records as JSON lines and writes them into the output file itself, at the
-// offsets the main thread gives in input order; the main thread takes the file summaries. The files are
+// lib/bench-thread.mjs, which adds a task that empties the thread's word cache), in groups of 8 files. As
+// in `chunkline chunk DIR --out FILE.jsonl` (through its chunkOnPool), each thread takes the next group
+// from a shared counter, reads its files, chunks them, encodes the chunk records as JSON lines, places the
+// groups in input order with the other threads and writes them into the output file itself; the main
+// thread takes the file summaries a few times a second. The files are
 // the benchmark corpus cut into 1-16 KB documents (so that threads share out the work), written to a
 // temporary folder first (read from the page cache in the passes).
 //
@@ -55,10 +56,10 @@ function writeFiles(dir, prefix, docs) {
 
 /**
  * Chunks `groups` through `pool` into a new JSON Lines file `out` as `chunkline chunk` does (its
- * chunkOnPool: the threads write the records themselves, in input order; the main thread takes the file
- * summaries), with TASKS_IN_FLIGHT_PER_THREAD groups in flight per thread; times it (opening and
- * committing the file included) and returns { seconds, hash (of the file, taken after the clock stops),
- * chunks }.
+ * chunkOnPool: the threads take the groups and write the records themselves, in input order; the main
+ * thread takes the file summaries), with TASKS_IN_FLIGHT_PER_THREAD groups in flight per thread; times
+ * it (opening and committing the file included) and returns { seconds, hash (of the file, taken after
+ * the clock stops), chunks }.
  */
 async function timedPass(pool, groups, threads, out) {
   const t0 = performance.now();

@@ -121,6 +121,19 @@ export class ThreadPool<T, R> {
     return this.broadcast(probe);
   }
 
+  /** The number of threads. */
+  get size(): number {
+    return this.lanes.length;
+  }
+
+  /** Runs `task` on thread `index` (0 ≤ index < size), after the tasks already queued there. */
+  runAt(index: number, task: T): Promise<R> {
+    if (this.closed) return Promise.reject(new RuntimeError('the thread pool is closed'));
+    const lane = this.lanes[index];
+    if (lane === undefined) return Promise.reject(new RuntimeError(`no thread ${index} in a pool of ${this.size}`));
+    return this.runOn(lane, task, []);
+  }
+
   /** Runs `task` once on every thread, after the tasks already queued there; one reply per thread. */
   async broadcast(task: T): Promise<R[]> {
     if (this.closed) throw new RuntimeError('the thread pool is closed');

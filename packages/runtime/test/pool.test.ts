@@ -186,6 +186,26 @@ describe('ThreadPool and PooledRecordHandler', () => {
     expect(quick.filter((t) => t === slowThread).length).toBeLessThanOrEqual(1);
   });
 
+  it('runs a task on the thread it is given (runAt), and refuses a thread it does not have', async () => {
+    const p = pool(3);
+    await p.ready({ kind: 'probe' });
+    expect(p.size).toBe(3);
+    const threadAt = async (index: number, i: number): Promise<number> => {
+      const reply = await p.runAt(index, { kind: 'records', msgs: [msg(0, i, 'doc:5')] });
+      if (reply.kind !== 'ok') throw new Error(`unexpected reply ${reply.kind}`);
+      const out = reply.outs[0];
+      if (out === undefined) throw new Error('no output');
+      return report({ ...out, messages: out.messages.map((m) => ({ ...m, value: Buffer.from(m.value ?? '') })) })
+        .thread;
+    };
+    // Each index is one thread, the same every time, and the three are different threads.
+    const first = await Promise.all([0, 1, 2].map((t) => threadAt(t, t)));
+    const again = await Promise.all([0, 1, 2].map((t) => threadAt(t, t + 3)));
+    expect(again).toEqual(first);
+    expect(new Set(first).size).toBe(3);
+    await expect(p.runAt(3, { kind: 'probe' })).rejects.toThrow(/no thread 3 in a pool of 3/);
+  });
+
   it('rejects the tasks still waiting when closed', async () => {
     const p = pool(1);
     await p.ready({ kind: 'probe' });

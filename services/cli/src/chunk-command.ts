@@ -2,8 +2,8 @@
  * `chunkline chunk`: files and folders → Chunk records (and optionally DocumentManifest and Section
  * records) as JSON Lines or Avro. Files are chunked on a pool of `--threads` worker threads (default: one
  * per CPU; 0 = in the main thread), each with its own tokenizer, in groups of a few files; each group's
- * records are encoded for the output files where they were made (chunk-task.ts), and the threads write
- * them into the files themselves at the offsets the main thread gives in input order (group-output.ts).
+ * records are encoded for the output files where they were made (chunk-task.ts); the threads take the
+ * groups themselves, place them in input order and write them into the files (group-output.ts).
  * At most four groups per thread are in flight, so memory holds a few documents, not the corpus, and the
  * output is the same byte for byte whatever the thread count.
  */
@@ -94,13 +94,21 @@ export async function inOrderWindow<T>(
   }
 }
 
+/** How often a claiming thread answers with its file summaries (the progress the main thread shows). */
+const CLAIM_REPLY_MS = 200;
+
 /**
- * Chunks `groups` of files on `pool` (the threads of chunk-thread.ts) with at most `window` groups in
- * flight. The threads write the records into the files of `writers` (chunks, sections, manifests; null
- * for an output not asked for) themselves, at offsets the main thread gives in input order
- * (group-output.ts), so the records never come through this thread. `onGroup` gets each group's file
- * summaries, in input order. A group whose thread died is chunked again one file at a time (a file that
- * kills a thread alone is reported as failed) and written from here.
+ * Chunks `groups` of files on `pool` (the threads of chunk-thread.ts) with at most `window` groups past
+ * the last placed one. The threads write the records into the files of `writers` (chunks, sections,
+ * manifests; null for an output not asked for) themselves (group-output.ts), so the records never come
+ * through this thread, and they take the groups themselves from a shared counter and place them in input
+ * order in shared memory, so this thread is not woken for each group: it gets each thread's file
+ * summaries about every CLAIM_REPLY_MS and hands them to `onGroup` in input order.
+ *
+ * When a thread dies, the others stop claiming. The groups before the last placed one that the dead
+ * thread held are chunked again (the same bytes) and written from here; the groups after it are then
+ * sent to the threads one at a time, placed by this thread in input order. A group whose thread died is
+ * chunked again one file at a time (a file that kills a thread alone is reported as failed).
  */
 export async function chunkOnPool(
   pool: ThreadPool<ChunkThreadTask, ChunkThreadReply>,
@@ -135,12 +143,67 @@ export async function chunkOnPool(
       return { files: [{ ok: false, reason, byteLength: 0 }], chunks: empty, sections: empty, manifests: empty };
     }
   };
+  // Each group's file summaries, handed to onGroup in input order once the group is placed.
+  const summaries: (readonly FileSummary[] | undefined)[] = new Array<undefined>(groups.length);
+  let reported = 0;
+  const report = (placed: number): void => {
+    for (let s = summaries[reported]; reported < placed && s !== undefined; s = summaries[reported]) {
+      onGroup(groups[reported] as readonly FileTask[], s);
+      reported++;
+    }
+  };
   try {
-    await pool.broadcast({ kind: 'outputs', outputs: placement.outputs });
+    await pool.broadcast({ kind: 'outputs', outputs: placement.outputs, groups, window });
+    let writeError: string | null = null;
+    const claiming = async (thread: number): Promise<void> => {
+      for (;;) {
+        let reply: ChunkThreadReply;
+        try {
+          reply = await pool.runAt(thread, {
+            kind: 'claim',
+            outputsId: placement.outputs.id,
+            budgetMs: CLAIM_REPLY_MS,
+          });
+        } catch {
+          // The thread died: the others stop claiming; the groups left are done below.
+          placement.stop();
+          return;
+        }
+        if (reply.kind !== 'claimed') {
+          placement.stop();
+          throw new Error(`unexpected reply ${reply.kind}`);
+        }
+        for (const [g, files] of reply.groups) summaries[g] = files;
+        if (reply.error !== null) {
+          writeError ??= reply.error;
+          placement.stop();
+          return;
+        }
+        report(placement.frontier);
+        if (reply.finished) return;
+      }
+    };
+    await Promise.all(Array.from({ length: pool.size }, (_, t) => claiming(t)));
+    // A write that failed ends the run (FileError: the message names the file).
+    if (writeError !== null) throw new FileError(writeError);
+
+    // Every thread has stopped. Without a death, every group is placed and written. Otherwise the groups
+    // before the frontier are placed, and those the dead thread held are chunked again and written here.
+    const frontier = placement.frontier;
+    for (let g = reported; g < frontier; g++) {
+      if (summaries[g] !== undefined && !placement.isUnwritten(g)) continue;
+      const again = await bytesOf(groups[g] as FileTask[]);
+      if (placement.isUnwritten(g)) placement.rewrite(g, groupBytes(again));
+      summaries[g] ??= again.files;
+    }
+    report(frontier);
+    // The groups from the frontier on go one at a time, placed here in input order.
+    placement.reopenFromFrontier();
     await inOrderWindow(
-      groups.length,
+      groups.length - frontier,
       window,
-      async (g) => {
+      async (i) => {
+        const g = frontier + i;
         const files = groups[g] as readonly FileTask[];
         let reply: ChunkThreadReply;
         try {
@@ -151,14 +214,15 @@ export async function chunkOnPool(
         // A thread started in place of one that died has no outputs: it answers with the bytes.
         if (reply.kind === 'group') return reply.group;
         if (reply.kind !== 'sizes') throw new Error(`unexpected reply ${reply.kind}`);
-        // A write that failed ends the run (FileError: the message names the file).
         if (reply.error !== null) throw new FileError(reply.error);
         return reply;
       },
-      (g, result) => {
+      (i, result) => {
+        const g = frontier + i;
         if ('sizes' in result) placement.place(g, result.sizes);
         else placement.placeAndWrite(g, groupBytes(result));
-        onGroup(groups[g] as readonly FileTask[], result.files);
+        summaries[g] = result.files;
+        report(g + 1);
       },
     );
     // Every group is placed: each thread writes the ones it still holds. A thread that died meanwhile
@@ -166,6 +230,7 @@ export async function chunkOnPool(
     const flushed = await pool.broadcast({ kind: 'flush' }).catch(() => []);
     for (const reply of flushed) if (reply.kind === 'flushed' && reply.error !== null) throw new FileError(reply.error);
     for (const g of placement.unwritten()) placement.rewrite(g, groupBytes(await bytesOf(groups[g] as FileTask[])));
+    if (reported !== groups.length) throw new Error(`${groups.length - reported} group(s) were never reported`);
   } finally {
     placement.close();
   }

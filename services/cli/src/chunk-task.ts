@@ -12,7 +12,7 @@ import { encodeContainerBlocks, type RecordKind } from '@chunkline/records';
 import { inOrder, transferring } from '@chunkline/runtime/thread';
 import { loadTokenizer, type SharedPieceCacheHandle } from '@chunkline/tokenizers';
 import { contentTypeOf, readTextFileSync, type ReadResult } from './files.js';
-import { type GroupOutputs, ThreadGroupWriter } from './group-output.js';
+import { ClaimCursor, type GroupOutputs, ThreadGroupWriter } from './group-output.js';
 import { jsonLine } from './jsonl-writer.js';
 
 /** Violations printed per file by --verify; the rest are counted. */
@@ -204,21 +204,33 @@ export function chunkFileGroup(ctx: ChunkContext, files: readonly FileTask[]): P
 /**
  * What the pool sends to a chunking thread. Files go several at a time (one message each way per group,
  * so small files do not pay it one by one), and either come back as bytes (`files`) or are written by
- * the thread itself into the output files of `outputs` (sent to every thread once per run) once the main
- * thread has placed them (`place`; see group-output.ts). A thread without those outputs (started in place
- * of one that died) answers a `place` task with the group's bytes.
+ * the thread itself into the output files of `outputs` (sent to every thread once per run, with the
+ * run's groups). A thread then takes groups itself (`claim`: it chunks groups from a shared counter and
+ * places them in input order with the other threads, answering every `budgetMs` or so with the file
+ * summaries), or is sent one once the claiming stopped because a thread died (`place`: the main thread
+ * places it; see group-output.ts). A thread without those outputs (started in place of one that died)
+ * answers a `place` task with the group's bytes.
  */
 export type ChunkThreadTask =
   | { readonly kind: 'probe' }
   | { readonly kind: 'files'; readonly files: readonly FileTask[] }
-  | { readonly kind: 'outputs'; readonly outputs: GroupOutputs }
+  | {
+      readonly kind: 'outputs';
+      readonly outputs: GroupOutputs;
+      readonly groups: readonly (readonly FileTask[])[];
+      /** Groups a thread may claim past the last placed one. */
+      readonly window: number;
+    }
+  | { readonly kind: 'claim'; readonly outputsId: string; readonly budgetMs: number }
   | { readonly kind: 'place'; readonly files: readonly FileTask[]; readonly group: number; readonly outputsId: string }
   | { readonly kind: 'flush' };
 
 /**
  * What a chunking thread answers: for `files` (and `place` without the outputs), their group; for
  * `place`, the file summaries, the group's size in each output (chunks, sections, manifests), and the
- * first write that failed, if one did; for `flush`, the same failure (every placed group is written then).
+ * first write that failed, if one did; for `claim`, the summaries of the groups it chunked, whether it
+ * found no group left to claim (then every group it chunked is written, unless the run stopped), and
+ * the first write that failed; for `flush`, that failure (every placed group is written then).
  */
 export type ChunkThreadReply =
   | { readonly kind: 'probe' }
@@ -229,7 +241,20 @@ export type ChunkThreadReply =
       readonly sizes: readonly number[];
       readonly error: string | null;
     }
+  | {
+      readonly kind: 'claimed';
+      readonly groups: readonly (readonly [number, readonly FileSummary[]])[];
+      readonly finished: boolean;
+      readonly error: string | null;
+    }
   | { readonly kind: 'flushed'; readonly error: string | null };
+
+/** Test hooks of {@link serveFiles}: called around each group a thread claims. */
+export interface ClaimHooks {
+  readonly beforeGroup?: (files: readonly FileTask[]) => void;
+  /** After the group's sizes are published (it may be placed), before the thread writes it. */
+  readonly afterSized?: (files: readonly FileTask[]) => void;
+}
 
 /** A group's bytes per output file, in the order group-output.ts uses (chunks, sections, manifests). */
 export function groupBytes(
@@ -245,8 +270,12 @@ function groupReply(group: ChunkedGroup): ChunkThreadReply {
 }
 
 /** The task handler of a chunking thread. */
-export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promise<ChunkThreadReply> {
+export function serveFiles(
+  ctx: ChunkContext,
+  hooks: ClaimHooks = {},
+): (task: ChunkThreadTask) => Promise<ChunkThreadReply> {
   let writer: ThreadGroupWriter | null = null;
+  let run: { groups: readonly (readonly FileTask[])[]; cursor: ClaimCursor } | null = null;
   // One task at a time, in order: the pool sends the next task before this one is done.
   return inOrder(async (task: ChunkThreadTask): Promise<ChunkThreadReply> => {
     switch (task.kind) {
@@ -257,8 +286,15 @@ export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promis
       case 'outputs':
         writer?.close();
         writer = null;
+        run = null;
         writer = new ThreadGroupWriter(task.outputs);
+        run = { groups: task.groups, cursor: new ClaimCursor(task.outputs, task.window) };
         return { kind: 'probe' };
+      case 'claim':
+        if (writer === null || run === null || writer.outputs.id !== task.outputsId) {
+          return { kind: 'claimed', groups: [], finished: true, error: null };
+        }
+        return claimGroups(ctx, writer, run.groups, run.cursor, task.budgetMs, hooks);
       case 'place': {
         if (writer === null || writer.outputs.id !== task.outputsId) {
           return groupReply(await chunkFileGroup(ctx, task.files));
@@ -277,8 +313,56 @@ export function serveFiles(ctx: ChunkContext): (task: ChunkThreadTask) => Promis
           writer.error ?? (writer.waiting > 0 ? `${writer.waiting} group(s) were flushed before being placed` : null);
         writer.close();
         writer = null;
+        run = null;
         return { kind: 'flushed', error };
       }
     }
   });
+}
+
+/**
+ * Chunks groups taken from the shared counter until `budgetMs` have passed (answering then, so that
+ * the main thread can show progress) or none is left. With none left, it waits until the groups it
+ * holds are placed (the threads with earlier groups place them) and writes them.
+ */
+async function claimGroups(
+  ctx: ChunkContext,
+  writer: ThreadGroupWriter,
+  groups: readonly (readonly FileTask[])[],
+  cursor: ClaimCursor,
+  budgetMs: number,
+  hooks: ClaimHooks,
+): Promise<ChunkThreadReply> {
+  const start = performance.now();
+  const done: [number, readonly FileSummary[]][] = [];
+  for (;;) {
+    if (done.length > 0 && performance.now() - start >= budgetMs) {
+      return { kind: 'claimed', groups: done, finished: false, error: writer.error };
+    }
+    const g = cursor.claim();
+    if (g === null) break;
+    const files = groups[g] as readonly FileTask[];
+    hooks.beforeGroup?.(files);
+    const group = await chunkFileGroup(ctx, files);
+    const bytes = groupBytes(group);
+    writer.add(g, bytes);
+    cursor.sized(
+      g,
+      bytes.map((b) => b?.byteLength ?? 0),
+    );
+    hooks.afterSized?.(files);
+    writer.writePlaced();
+    done.push([g, group.files]);
+    if (writer.error !== null) return { kind: 'claimed', groups: done, finished: true, error: writer.error };
+  }
+  while (writer.waiting > 0 && writer.error === null && !cursor.stopped) {
+    const frontier = cursor.frontier;
+    cursor.advance();
+    writer.writePlaced();
+    if (writer.waiting > 0) cursor.waitPast(frontier, 50);
+  }
+  // Stopped: the groups held and not placed are dropped (the main thread chunks them again).
+  writer.writePlaced();
+  writer.dropUnplaced();
+  return { kind: 'claimed', groups: done, finished: true, error: writer.error };
 }

@@ -1,7 +1,7 @@
 /**
- * The threads of `chunkline chunk --threads N` write their groups themselves, at offsets the main thread
- * gives in input order (group-output.ts): the file is the groups in input order, whatever order they
- * are chunked and written in, and a group whose thread died before writing it is written again.
+ * The threads of `chunkline chunk --threads N` take groups themselves, place them in input order and
+ * write them (group-output.ts): the file is the groups in input order, whatever order they are claimed,
+ * chunked and written in, and a group whose thread died before writing it is written again.
  */
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -15,7 +15,7 @@ import { openRecordWriter, type RecordFileWriter } from '../src/avro-writer.js';
 import { chunkOnPool, inOrderWindow } from '../src/chunk-command.js';
 import type { ChunkTaskSpec, ChunkThreadReply, ChunkThreadTask, FileSummary, FileTask } from '../src/chunk-task.js';
 import { runCli } from '../src/cli.js';
-import { GroupPlacement, ThreadGroupWriter } from '../src/group-output.js';
+import { ClaimCursor, GroupPlacement, ThreadGroupWriter } from '../src/group-output.js';
 import { captureIo, tempDir, writeTree } from './helpers.js';
 
 describe('GroupPlacement and ThreadGroupWriter', () => {
@@ -61,6 +61,93 @@ describe('GroupPlacement and ThreadGroupWriter', () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it('place claimed groups in input order, whichever thread finishes each and in whatever order', () => {
+    fc.assert(
+      fc.property(
+        // Per group its bytes; then the order in which 3 threads act: each step, one thread either
+        // claims a group or finishes (sizes, places what it can, writes) the oldest group it holds.
+        fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 30 }),
+        fc.uint8Array({ maxLength: 5 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.boolean()), { maxLength: 200 }),
+        (groups, header, steps) => {
+          const file = path.join(dir, `claim-${Math.random()}.bin`);
+          writeFileSync(file, header);
+          const placement = new GroupPlacement([file, null, null], [header.length, 0, 0], groups.length);
+          // The window holds every group, so that a claim never waits (this test runs in one thread).
+          const threads = [0, 1, 2].map(() => ({
+            cursor: new ClaimCursor(placement.outputs, groups.length + 1),
+            writer: new ThreadGroupWriter(placement.outputs),
+            held: [] as number[],
+            done: false,
+          }));
+          const finish = (t: (typeof threads)[number]): void => {
+            const g = t.held.shift() as number;
+            const bytes = groups[g] as Uint8Array;
+            t.writer.add(g, [bytes, null, null]);
+            t.cursor.sized(g, [bytes.length, 0, 0]);
+            t.writer.writePlaced();
+          };
+          for (const [who, claim] of steps) {
+            const t = threads[who] as (typeof threads)[number];
+            if (claim && !t.done) {
+              const g = t.cursor.claim();
+              if (g === null) t.done = true;
+              else t.held.push(g);
+            } else if (t.held.length > 0) {
+              finish(t);
+            }
+          }
+          // Then every thread claims and finishes what is left, in turn.
+          for (let busy = true; busy;) {
+            busy = false;
+            for (const t of threads) {
+              if (t.held.length > 0) finish(t);
+              const g = t.done ? null : t.cursor.claim();
+              if (g === null) t.done = true;
+              else t.held.push(g);
+              busy ||= t.held.length > 0 || !t.done;
+            }
+          }
+          for (const t of threads) {
+            t.writer.writePlaced();
+            expect(t.writer.waiting).toBe(0);
+            t.writer.close();
+          }
+          expect(placement.frontier).toBe(groups.length);
+          expect(placement.unwritten()).toEqual([]);
+          placement.close();
+          expect(readFileSync(file).equals(Buffer.concat([header, ...groups]))).toBe(true);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('stops claiming when told, and reopens the groups from the frontier on', () => {
+    const file = path.join(dir, 'stop.bin');
+    closeSync(openSync(file, 'w'));
+    const placement = new GroupPlacement([file, null, null], [0, 0, 0], 5);
+    const a = new ClaimCursor(placement.outputs, 2);
+    const b = new ClaimCursor(placement.outputs, 2);
+    expect([a.claim(), b.claim()]).toEqual([0, 1]);
+    // Group 1 is sized before group 0: it waits for it.
+    b.sized(1, [3, 0, 0]);
+    expect(placement.frontier).toBe(0);
+    a.sized(0, [2, 0, 0]);
+    expect(placement.frontier).toBe(2);
+    expect(b.claim()).toBe(2);
+    placement.stop();
+    expect(a.stopped).toBe(true);
+    expect(a.claim()).toBeNull();
+    // Group 2 was claimed and never sized: it is done again with the groups after it.
+    placement.reopenFromFrontier();
+    expect(b.claim()).toBeNull();
+    expect(placement.unwritten()).toEqual([0, 1, 2, 3, 4]);
+    placement.place(2, [4, 0, 0]);
+    expect(placement.frontier).toBe(3);
+    placement.close();
   });
 
   it('lists the groups a thread dropped, and writes them again only with the same sizes', () => {
