@@ -155,6 +155,8 @@ export async function chunkOnPool(
   try {
     await pool.broadcast({ kind: 'outputs', outputs: placement.outputs, groups, window });
     let writeError: string | null = null;
+    // Set from the claiming loops (an object: a `let` assigned in a closure is narrowed to null below).
+    const failed: { report?: { err: unknown } } = {};
     const claiming = async (thread: number): Promise<void> => {
       for (;;) {
         let reply: ChunkThreadReply;
@@ -179,13 +181,23 @@ export async function chunkOnPool(
           placement.stop();
           return;
         }
-        report(placement.frontier);
+        if (failed.report === undefined) {
+          try {
+            report(placement.frontier);
+          } catch (err) {
+            // onGroup failed: the run ends with its error once the other threads have stopped.
+            failed.report = { err };
+            placement.stop();
+          }
+        }
         if (reply.finished) return;
       }
     };
-    await Promise.all(Array.from({ length: pool.size }, (_, t) => claiming(t)));
+    const claimed = await Promise.allSettled(Array.from({ length: pool.size }, (_, t) => claiming(t)));
     // A write that failed ends the run (FileError: the message names the file).
     if (writeError !== null) throw new FileError(writeError);
+    if (failed.report !== undefined) throw failed.report.err;
+    for (const c of claimed) if (c.status === 'rejected') throw c.reason;
 
     // Every thread has stopped. Without a death, every group is placed and written. Otherwise the groups
     // before the frontier are placed, and those the dead thread held are chunked again and written here.

@@ -224,6 +224,55 @@ describe('inOrderWindow', () => {
   });
 });
 
+describe('chunkOnPool when onGroup throws', () => {
+  it('fails the run with that error, after the threads are done with the run', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const files: FileTask[] = [];
+      // About 7 MB: more than the threads chunk before their first answer (about 200 ms).
+      for (let i = 0; i < 1500; i++) {
+        const fsPath = path.join(dir, `${String(i).padStart(4, '0')}.txt`);
+        writeFileSync(fsPath, `Document ${i}. ${'Words to chunk. '.repeat(300)}`);
+        files.push({ fsPath, docId: fsPath });
+      }
+      const groups: FileTask[][] = [];
+      for (let i = 0; i < files.length; i += 2) groups.push(files.slice(i, i + 2));
+      const pool = new ThreadPool<ChunkThreadTask, ChunkThreadReply>({
+        filename: new URL('../dist/chunk-thread.js', import.meta.url).href,
+        threads: 2,
+        workerData: {
+          tokenizer: 'bert-base-uncased',
+          chunkerOptions: { strategy: 'semantic', maxTokens: 40, overlapTokens: 0, reservedTokens: 2 },
+          verify: false,
+          outputs: { chunks: 'jsonl', sections: null, manifests: null },
+        } satisfies ChunkTaskSpec,
+      });
+      const out = await openRecordWriter(path.join(dir, 'out.jsonl'), 'chunk');
+      let calls = 0;
+      try {
+        await pool.ready({ kind: 'probe' });
+        const run = chunkOnPool(pool, groups, [out, null, null], 8, () => {
+          calls++;
+          throw new Error('the caller gave up');
+        });
+        await expect(run).rejects.toThrow('the caller gave up');
+        // No thread is left in the run (both answer the next task), and onGroup was not called again.
+        const probes = await Promise.race([
+          pool.broadcast({ kind: 'probe' }),
+          new Promise((resolve) => setTimeout(() => resolve('busy'), 5000)),
+        ]);
+        expect(probes).toEqual([{ kind: 'probe' }, { kind: 'probe' }]);
+        expect(calls).toBe(1);
+      } finally {
+        await pool.close();
+        await out.abort();
+      }
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
 describe('chunkOnPool when an output cannot be written', () => {
   it('fails the run with the file and the reason', async () => {
     const { dir, cleanup } = await tempDir();
