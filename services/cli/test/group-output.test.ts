@@ -224,29 +224,40 @@ describe('inOrderWindow', () => {
   });
 });
 
+/** `count` documents of `repeat` sentences each, written under `dir`, in groups of `perGroup` files. */
+function writeGroups(dir: string, count: number, repeat: number, perGroup: number): FileTask[][] {
+  const files: FileTask[] = [];
+  for (let i = 0; i < count; i++) {
+    const fsPath = path.join(dir, `${String(i).padStart(4, '0')}.txt`);
+    writeFileSync(fsPath, `Document ${i}. ${'Words to chunk. '.repeat(repeat)}`);
+    files.push({ fsPath, docId: fsPath });
+  }
+  const groups: FileTask[][] = [];
+  for (let i = 0; i < files.length; i += perGroup) groups.push(files.slice(i, i + perGroup));
+  return groups;
+}
+
+/** Two chunking threads (bert-base-uncased, semantic, 40 tokens) writing JSON Lines chunks. */
+function chunkingPool(): ThreadPool<ChunkThreadTask, ChunkThreadReply> {
+  return new ThreadPool<ChunkThreadTask, ChunkThreadReply>({
+    filename: new URL('../dist/chunk-thread.js', import.meta.url).href,
+    threads: 2,
+    workerData: {
+      tokenizer: 'bert-base-uncased',
+      chunkerOptions: { strategy: 'semantic', maxTokens: 40, overlapTokens: 0, reservedTokens: 2 },
+      verify: false,
+      outputs: { chunks: 'jsonl', sections: null, manifests: null },
+    } satisfies ChunkTaskSpec,
+  });
+}
+
 describe('chunkOnPool when onGroup throws', () => {
   it('fails the run with that error, after the threads are done with the run', async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      const files: FileTask[] = [];
       // About 7 MB: more than the threads chunk before their first answer (about 200 ms).
-      for (let i = 0; i < 1500; i++) {
-        const fsPath = path.join(dir, `${String(i).padStart(4, '0')}.txt`);
-        writeFileSync(fsPath, `Document ${i}. ${'Words to chunk. '.repeat(300)}`);
-        files.push({ fsPath, docId: fsPath });
-      }
-      const groups: FileTask[][] = [];
-      for (let i = 0; i < files.length; i += 2) groups.push(files.slice(i, i + 2));
-      const pool = new ThreadPool<ChunkThreadTask, ChunkThreadReply>({
-        filename: new URL('../dist/chunk-thread.js', import.meta.url).href,
-        threads: 2,
-        workerData: {
-          tokenizer: 'bert-base-uncased',
-          chunkerOptions: { strategy: 'semantic', maxTokens: 40, overlapTokens: 0, reservedTokens: 2 },
-          verify: false,
-          outputs: { chunks: 'jsonl', sections: null, manifests: null },
-        } satisfies ChunkTaskSpec,
-      });
+      const groups = writeGroups(dir, 1500, 300, 2);
+      const pool = chunkingPool();
       const out = await openRecordWriter(path.join(dir, 'out.jsonl'), 'chunk');
       let calls = 0;
       try {
@@ -277,24 +288,8 @@ describe('chunkOnPool when an output cannot be written', () => {
   it('fails the run with the file and the reason', async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      const files: FileTask[] = [];
-      for (let i = 0; i < 40; i++) {
-        const fsPath = path.join(dir, `${i}.txt`);
-        writeFileSync(fsPath, `Document ${i}. ${'Words to chunk. '.repeat(20)}`);
-        files.push({ fsPath, docId: fsPath });
-      }
-      const groups: FileTask[][] = [];
-      for (let i = 0; i < files.length; i += 8) groups.push(files.slice(i, i + 8));
-      const pool = new ThreadPool<ChunkThreadTask, ChunkThreadReply>({
-        filename: new URL('../dist/chunk-thread.js', import.meta.url).href,
-        threads: 2,
-        workerData: {
-          tokenizer: 'bert-base-uncased',
-          chunkerOptions: { strategy: 'semantic', maxTokens: 40, overlapTokens: 0, reservedTokens: 2 },
-          verify: false,
-          outputs: { chunks: 'jsonl', sections: null, manifests: null },
-        } satisfies ChunkTaskSpec,
-      });
+      const groups = writeGroups(dir, 40, 20, 8);
+      const pool = chunkingPool();
       // A writer whose file is /dev/full: every write the threads make fails with ENOSPC, as on a full disk.
       const full: RecordFileWriter = {
         writeEncoded: () => Promise.reject(new Error('not used')),
