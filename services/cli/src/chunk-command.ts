@@ -26,6 +26,7 @@ import {
   groupBytes,
 } from './chunk-task.js';
 import { GroupPlacement } from './group-output.js';
+import { shareGroups } from './shared-groups.js';
 import { listInputFiles } from './files.js';
 import type { CliIo } from './io.js';
 import { openRecordWriter, outputFormatOf, type RecordFileWriter } from './avro-writer.js';
@@ -153,7 +154,7 @@ export async function chunkOnPool(
     }
   };
   try {
-    await pool.broadcast({ kind: 'outputs', outputs: placement.outputs, groups, window });
+    await pool.broadcast({ kind: 'outputs', outputs: placement.outputs, groups: shareGroups(groups), window });
     let writeError: string | null = null;
     // Set from the claiming loops (an object: a `let` assigned in a closure is narrowed to null below).
     const failed: { report?: { err: unknown } } = {};

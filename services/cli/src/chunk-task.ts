@@ -14,6 +14,7 @@ import { loadTokenizer, type SharedPieceCacheHandle } from '@chunkline/tokenizer
 import { contentTypeOf, readTextFileSync, type ReadResult } from './files.js';
 import { ClaimCursor, type GroupOutputs, ThreadGroupWriter } from './group-output.js';
 import { jsonLine } from './jsonl-writer.js';
+import { type SharedGroups, SharedGroupsReader } from './shared-groups.js';
 
 /** Violations printed per file by --verify; the rest are counted. */
 const MAX_VIOLATIONS_SHOWN = 5;
@@ -217,7 +218,8 @@ export type ChunkThreadTask =
   | {
       readonly kind: 'outputs';
       readonly outputs: GroupOutputs;
-      readonly groups: readonly (readonly FileTask[])[];
+      /** The run's groups of files (shareGroups), one copy for all the threads. */
+      readonly groups: SharedGroups;
       /** Groups a thread may claim past the last placed one. */
       readonly window: number;
     }
@@ -275,7 +277,7 @@ export function serveFiles(
   hooks: ClaimHooks = {},
 ): (task: ChunkThreadTask) => Promise<ChunkThreadReply> {
   let writer: ThreadGroupWriter | null = null;
-  let run: { groups: readonly (readonly FileTask[])[]; cursor: ClaimCursor } | null = null;
+  let run: { groups: SharedGroupsReader; cursor: ClaimCursor } | null = null;
   // One task at a time, in order: the pool sends the next task before this one is done.
   return inOrder(async (task: ChunkThreadTask): Promise<ChunkThreadReply> => {
     switch (task.kind) {
@@ -288,7 +290,7 @@ export function serveFiles(
         writer = null;
         run = null;
         writer = new ThreadGroupWriter(task.outputs);
-        run = { groups: task.groups, cursor: new ClaimCursor(task.outputs, task.window) };
+        run = { groups: new SharedGroupsReader(task.groups), cursor: new ClaimCursor(task.outputs, task.window) };
         return { kind: 'probe' };
       case 'claim':
         if (writer === null || run === null || writer.outputs.id !== task.outputsId) {
@@ -328,7 +330,7 @@ export function serveFiles(
 async function claimGroups(
   ctx: ChunkContext,
   writer: ThreadGroupWriter,
-  groups: readonly (readonly FileTask[])[],
+  groups: SharedGroupsReader,
   cursor: ClaimCursor,
   budgetMs: number,
   hooks: ClaimHooks,
@@ -341,7 +343,7 @@ async function claimGroups(
     }
     const g = cursor.claim();
     if (g === null) break;
-    const files = groups[g] as readonly FileTask[];
+    const files = groups.group(g);
     hooks.beforeGroup?.(files);
     const group = await chunkFileGroup(ctx, files);
     const bytes = groupBytes(group);
