@@ -54,7 +54,7 @@ export interface GroupOutputs {
   readonly id: string;
   /** The temporary file of each output (null: not asked for), which every thread opens for writing. */
   readonly paths: readonly (string | null)[];
-  /** Int32 per group: {@link GROUP_PENDING}, {@link GROUP_PLACED} or {@link GROUP_WRITTEN}. */
+  /** Int32 per group: {@link GROUP_PENDING}, {@link GROUP_SIZED}, {@link GROUP_PLACED} or {@link GROUP_WRITTEN}. */
   readonly state: SharedArrayBuffer;
   /** Float64 per group and output: the byte offset of the group's bytes in that output file. */
   readonly offsets: SharedArrayBuffer;
@@ -69,17 +69,47 @@ export interface GroupOutputs {
 /** A group's encoded bytes per output (null: not asked for). */
 export type GroupBytes = readonly (Uint8Array | null)[];
 
+/** Typed views of a run's shared buffers (the main thread and every chunking thread make their own). */
+interface Views {
+  readonly state: Int32Array;
+  readonly offsets: Float64Array;
+  readonly sizes: Float64Array;
+  readonly ends: Float64Array;
+  readonly claims: Int32Array;
+}
+
+function viewsOf(outputs: GroupOutputs): Views {
+  return {
+    state: new Int32Array(outputs.state),
+    offsets: new Float64Array(outputs.offsets),
+    sizes: new Float64Array(outputs.sizes),
+    ends: new Float64Array(outputs.ends),
+    claims: new Int32Array(outputs.claims),
+  };
+}
+
+/**
+ * Places group `g`, the one at the frontier, whose sizes are in `sizes`: it starts where the groups
+ * before it end. The offsets are set before the mark (Atomics.store), so a thread that reads the mark
+ * with Atomics.load sees them. Only one thread places at a time (the main thread, or a claiming thread
+ * holding the lock).
+ */
+function placeAt(v: Views, g: number): void {
+  for (let k = 0; k < OUTPUTS; k++) {
+    const end = v.ends[k] as number;
+    v.offsets[OUTPUTS * g + k] = end;
+    v.ends[k] = end + (v.sizes[OUTPUTS * g + k] as number);
+  }
+  Atomics.store(v.state, g, GROUP_PLACED);
+  Atomics.store(v.claims, FRONTIER, g + 1);
+}
+
 let runs = 0;
 
 /** The main thread's side: sets offsets in input order, writes the groups it chunked itself. */
 export class GroupPlacement {
   readonly outputs: GroupOutputs;
-  private readonly state: Int32Array;
-  private readonly offsets: Float64Array;
-  private readonly sizes: Float64Array;
-  /** Where the next placed group starts, per output (shared: claiming threads place groups too). */
-  private readonly ends: Float64Array;
-  private readonly claims: Int32Array;
+  private readonly v: Views;
   private fds: (number | null)[] | null = null;
 
   /**
@@ -96,23 +126,19 @@ export class GroupPlacement {
       ends: new SharedArrayBuffer(8 * OUTPUTS),
       claims: new SharedArrayBuffer(4 * CLAIM_FIELDS),
     };
-    this.state = new Int32Array(this.outputs.state);
-    this.offsets = new Float64Array(this.outputs.offsets);
-    this.sizes = new Float64Array(this.outputs.sizes);
-    this.ends = new Float64Array(this.outputs.ends);
-    this.ends.set(starts);
-    this.claims = new Int32Array(this.outputs.claims);
+    this.v = viewsOf(this.outputs);
+    this.v.ends.set(starts);
   }
 
   /** Groups placed so far: every group before this one (threads that claim groups move it too). */
   get frontier(): number {
-    return Atomics.load(this.claims, FRONTIER);
+    return Atomics.load(this.v.claims, FRONTIER);
   }
 
   /** Tells claiming threads to claim no more groups and to stop waiting. */
   stop(): void {
-    Atomics.store(this.claims, STOP, 1);
-    Atomics.notify(this.claims, FRONTIER);
+    Atomics.store(this.v.claims, STOP, 1);
+    Atomics.notify(this.v.claims, FRONTIER);
   }
 
   /**
@@ -120,22 +146,15 @@ export class GroupPlacement {
    * may have chunked some and dropped them); they become pending again, to be chunked and placed anew.
    */
   reopenFromFrontier(): void {
-    for (let g = this.frontier; g < this.state.length; g++) Atomics.store(this.state, g, GROUP_PENDING);
-    Atomics.store(this.claims, NEXT, this.state.length);
+    for (let g = this.frontier; g < this.v.state.length; g++) Atomics.store(this.v.state, g, GROUP_PENDING);
+    Atomics.store(this.v.claims, NEXT, this.v.state.length);
   }
 
   /** Places group `g` (the next in input order) with these sizes; returns its offsets. */
   place(g: number, sizes: readonly number[]): number[] {
-    const at = OUTPUT_NAMES.map((_, k) => {
-      const end = this.ends[k] as number;
-      this.offsets[OUTPUTS * g + k] = end;
-      this.sizes[OUTPUTS * g + k] = sizes[k] ?? 0;
-      this.ends[k] = end + (sizes[k] ?? 0);
-      return end;
-    });
-    Atomics.store(this.state, g, GROUP_PLACED);
-    Atomics.store(this.claims, FRONTIER, g + 1);
-    return at;
+    for (let k = 0; k < OUTPUTS; k++) this.v.sizes[OUTPUTS * g + k] = sizes[k] ?? 0;
+    placeAt(this.v, g);
+    return this.offsetsOf(g);
   }
 
   /** Places group `g` (the next in input order) and writes its bytes from this thread. */
@@ -154,7 +173,7 @@ export class GroupPlacement {
   rewrite(g: number, bytes: GroupBytes): void {
     const at = this.offsetsOf(g);
     for (const [k, b] of bytes.entries()) {
-      const size = this.sizes[OUTPUTS * g + k] as number;
+      const size = this.v.sizes[OUTPUTS * g + k] as number;
       if ((b?.byteLength ?? 0) !== size) {
         throw new Error(
           `group ${g} chunked again gave ${b?.byteLength ?? 0} bytes for ${OUTPUT_NAMES[k]}, not ${size}`,
@@ -165,7 +184,7 @@ export class GroupPlacement {
   }
 
   private offsetsOf(g: number): number[] {
-    return OUTPUT_NAMES.map((_, k) => this.offsets[OUTPUTS * g + k] as number);
+    return OUTPUT_NAMES.map((_, k) => this.v.offsets[OUTPUTS * g + k] as number);
   }
 
   private writeAt(g: number, at: readonly number[], bytes: GroupBytes): void {
@@ -174,18 +193,18 @@ export class GroupPlacement {
       const fd = this.fds[k];
       if (b !== null && b !== undefined && fd !== null && fd !== undefined) writeFully(fd, b, at[k] as number);
     }
-    Atomics.store(this.state, g, GROUP_WRITTEN);
+    Atomics.store(this.v.state, g, GROUP_WRITTEN);
   }
 
   /** Whether group `g` is not written (yet, or because its thread died first). */
   isUnwritten(g: number): boolean {
-    return Atomics.load(this.state, g) !== GROUP_WRITTEN;
+    return Atomics.load(this.v.state, g) !== GROUP_WRITTEN;
   }
 
   /** Groups placed but not written (their thread died first). */
   unwritten(): number[] {
     const out: number[] = [];
-    for (let g = 0; g < this.state.length; g++) if (Atomics.load(this.state, g) !== GROUP_WRITTEN) out.push(g);
+    for (let g = 0; g < this.v.state.length; g++) if (this.isUnwritten(g)) out.push(g);
     return out;
   }
 
@@ -217,16 +236,14 @@ function writeFully(fd: number, bytes: Uint8Array, position: number): void {
 
 /** A chunking thread's side: keeps its groups' bytes until they are placed, then writes them. */
 export class ThreadGroupWriter {
-  private readonly state: Int32Array;
-  private readonly offsets: Float64Array;
+  private readonly v: Views;
   private readonly fds: (number | null)[];
   private readonly pending: { g: number; bytes: GroupBytes }[] = [];
   /** The first write that failed (the run fails with it); nothing is written after it. */
   private failure: string | null = null;
 
   constructor(readonly outputs: GroupOutputs) {
-    this.state = new Int32Array(outputs.state);
-    this.offsets = new Float64Array(outputs.offsets);
+    this.v = viewsOf(outputs);
     this.fds = openForWriting(outputs.paths);
   }
 
@@ -239,18 +256,18 @@ export class ThreadGroupWriter {
   writePlaced(): void {
     while (this.failure === null && this.pending.length > 0) {
       const { g, bytes } = this.pending[0] as { g: number; bytes: GroupBytes };
-      if (Atomics.load(this.state, g) !== GROUP_PLACED) return;
+      if (Atomics.load(this.v.state, g) !== GROUP_PLACED) return;
       for (const [k, b] of bytes.entries()) {
         const fd = this.fds[k];
         if (b === null || b === undefined || fd === null || fd === undefined) continue;
         try {
-          writeFully(fd, b, this.offsets[OUTPUTS * g + k] as number);
+          writeFully(fd, b, this.v.offsets[OUTPUTS * g + k] as number);
         } catch (err) {
           this.failure = `cannot write the ${OUTPUT_NAMES[k]} file ${this.outputs.paths[k]}: ${(err as Error).message}`;
           return;
         }
       }
-      Atomics.store(this.state, g, GROUP_WRITTEN);
+      Atomics.store(this.v.state, g, GROUP_WRITTEN);
       this.pending.shift();
     }
   }
@@ -267,7 +284,7 @@ export class ThreadGroupWriter {
 
   /** Drops the groups kept and not placed (the main thread chunks them again). */
   dropUnplaced(): void {
-    const placed = this.pending.filter(({ g }) => Atomics.load(this.state, g) === GROUP_PLACED);
+    const placed = this.pending.filter(({ g }) => Atomics.load(this.v.state, g) === GROUP_PLACED);
     this.pending.length = 0;
     this.pending.push(...placed);
   }
@@ -288,25 +305,22 @@ export class ThreadGroupWriter {
  * rather than holding more than a few groups' bytes when an earlier group is slow.
  */
 export class ClaimCursor {
-  private readonly state: Int32Array;
-  private readonly offsets: Float64Array;
-  private readonly sizes: Float64Array;
-  private readonly ends: Float64Array;
-  private readonly claims: Int32Array;
+  private readonly v: Views;
 
   constructor(
     outputs: GroupOutputs,
     private readonly window: number,
   ) {
-    this.state = new Int32Array(outputs.state);
-    this.offsets = new Float64Array(outputs.offsets);
-    this.sizes = new Float64Array(outputs.sizes);
-    this.ends = new Float64Array(outputs.ends);
-    this.claims = new Int32Array(outputs.claims);
+    this.v = viewsOf(outputs);
   }
 
   get stopped(): boolean {
-    return Atomics.load(this.claims, STOP) !== 0;
+    return Atomics.load(this.v.claims, STOP) !== 0;
+  }
+
+  /** Every group before this one is placed. */
+  get frontier(): number {
+    return Atomics.load(this.v.claims, FRONTIER);
   }
 
   /**
@@ -315,53 +329,39 @@ export class ClaimCursor {
    */
   claim(): number | null {
     if (this.stopped) return null;
-    const g = Atomics.add(this.claims, NEXT, 1);
-    if (g >= this.state.length) return null;
+    const g = Atomics.add(this.v.claims, NEXT, 1);
+    if (g >= this.v.state.length) return null;
     for (;;) {
-      const frontier = Atomics.load(this.claims, FRONTIER);
+      const frontier = this.frontier;
       if (g < frontier + this.window) return g;
       if (this.stopped) return null;
-      Atomics.wait(this.claims, FRONTIER, frontier, 50);
+      Atomics.wait(this.v.claims, FRONTIER, frontier, 50);
     }
   }
 
   /** Publishes group `g`'s sizes, then places every sized group at the frontier. */
   sized(g: number, sizes: readonly number[]): void {
-    for (let k = 0; k < OUTPUTS; k++) this.sizes[OUTPUTS * g + k] = sizes[k] ?? 0;
-    Atomics.store(this.state, g, GROUP_SIZED);
+    for (let k = 0; k < OUTPUTS; k++) this.v.sizes[OUTPUTS * g + k] = sizes[k] ?? 0;
+    Atomics.store(this.v.state, g, GROUP_SIZED);
     this.advance();
   }
 
   /** Places the sized groups at the frontier, if another thread is not doing it already. */
   advance(): void {
-    if (Atomics.compareExchange(this.claims, LOCK, 0, 1) !== 0) return;
-    let frontier = Atomics.load(this.claims, FRONTIER);
-    const start = frontier;
-    while (frontier < this.state.length && Atomics.load(this.state, frontier) === GROUP_SIZED) {
-      for (let k = 0; k < OUTPUTS; k++) {
-        const end = this.ends[k] as number;
-        this.offsets[OUTPUTS * frontier + k] = end;
-        this.ends[k] = end + (this.sizes[OUTPUTS * frontier + k] as number);
-      }
-      Atomics.store(this.state, frontier, GROUP_PLACED);
-      frontier++;
-    }
-    Atomics.store(this.claims, FRONTIER, frontier);
-    Atomics.store(this.claims, LOCK, 0);
-    if (frontier > start) Atomics.notify(this.claims, FRONTIER);
+    const { state, claims } = this.v;
+    if (Atomics.compareExchange(claims, LOCK, 0, 1) !== 0) return;
+    const start = this.frontier;
+    let frontier = start;
+    while (frontier < state.length && Atomics.load(state, frontier) === GROUP_SIZED) placeAt(this.v, frontier++);
+    Atomics.store(claims, LOCK, 0);
+    if (frontier > start) Atomics.notify(claims, FRONTIER);
     // A group sized while this thread held the lock is placed by the next call (its thread found the
     // lock taken); check once more so that it does not wait for that.
-    if (frontier < this.state.length && Atomics.load(this.state, frontier) === GROUP_SIZED) this.advance();
+    if (frontier < state.length && Atomics.load(state, frontier) === GROUP_SIZED) this.advance();
   }
 
   /** Waits (at most `ms`) for the frontier to move past `frontier`, or for the run to stop. */
   waitPast(frontier: number, ms: number): void {
-    if (!this.stopped && Atomics.load(this.claims, FRONTIER) === frontier) {
-      Atomics.wait(this.claims, FRONTIER, frontier, ms);
-    }
-  }
-
-  get frontier(): number {
-    return Atomics.load(this.claims, FRONTIER);
+    if (!this.stopped && this.frontier === frontier) Atomics.wait(this.v.claims, FRONTIER, frontier, ms);
   }
 }
